@@ -1,0 +1,334 @@
+"""Backpropagation through time, term by term, truncated, and what it costs.
+
+Taught in the chapter "Backpropagation through time". The unfolded network shares its
+parameters across steps and its loss is a sum over steps, so every gradient is a double sum:
+
+    J = sum_t J_t,        dJ/dU = sum_t dJ_t/dU,
+
+    dJ_t/dU = sum_{k=1}^{t} dJ_t/do^(t) do^(t)/dh^(t) dh^(t)/dh^(k) d+h^(k)/dU
+
+where d+h^(k)/dU is the *immediate* partial (h^(k-1) held fixed) and
+
+    dh^(t)/dh^(k) = prod_{j=k+1}^{t} diag(act'(a^(j))) W        (the identity when t = k).
+
+:func:`bptt_contributions` returns every term of that double sum as an array (T, T, ...),
+indexed [t-1, k-1] (zero for k > t); the terms add up to ``rnn_backward``'s gradient.
+
+Truncated BPTT, TBPTT(k1, k2): run k1 steps forward, then backpropagate the loss of those k1
+steps through at most the last k2 steps (k2 >= k1), treating the hidden state k2 steps back as
+a constant; carry the hidden state on to the next k1 steps. Its gradient keeps only the
+contributions (t, k) with k inside the window of t's segment, so it drops the long-range terms
+(it is biased) but needs memory for k2 steps instead of T. With k2 >= T it is full BPTT.
+
+Memory: the forward pass keeps x (T,B,d), h (T+1,B,m), a (T,B,m), o and y_hat (T,B,C), so
+
+    bytes = itemsize * (T B d + (T+1) B m + T B m + 2 T B C)        (+ T B for a mask)
+
+grows linearly in T (:func:`bptt_memory_bytes`, measured by :func:`cache_nbytes`).
+
+Masks (variable-length batches) are not supported here: use ``rnn_backward`` for those.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array, check_activation, check_positive_int, check_shape, check_targets
+from .activations import activation_derivative
+from .losses import cross_entropy
+from .optim import Optimizer, clip_grad_norm, clip_grad_value, global_norm
+from .rnn import RNNCache, check_rnn_params, rnn_forward, rnn_loss
+
+CONTRIBUTION_PARAMS = ("W", "U", "b")
+
+
+def _check_cache(params, cache, allow_mask=False):
+    check_rnn_params(params)
+    if not isinstance(cache, RNNCache):
+        raise TypeError(f"cache must be the RNNCache returned by rnn_forward, got {type(cache).__name__}")
+    W, U, V = params["W"], params["U"], params["V"]
+    if cache.h.shape[2] != W.shape[0] or cache.x.shape[2] != U.shape[1] or cache.o.shape[2] != V.shape[0]:
+        raise ValueError(
+            "cache does not match params: it was made by rnn_forward with other parameter shapes "
+            f"(cache h {cache.h.shape}, x {cache.x.shape}, o {cache.o.shape}; W {W.shape}, U {U.shape}, V {V.shape})"
+        )
+    if cache.mask is not None and not allow_mask:
+        raise ValueError("cache has a mask; the functions of rnnlib.bptt handle unmasked sequences only "
+                         "(use rnn_backward for variable-length batches)")
+
+
+# ----------------------------------------------------------------------------------------------
+# The chain rule, term by term
+# ----------------------------------------------------------------------------------------------
+def hidden_jacobian(params, cache, t, k):
+    """dh^(t)/dh^(k) = prod_{j=k+1}^{t} diag(act'(a^(j))) W for every example: (B, m, m).
+
+    t, k: 1-based steps with 0 <= k <= t <= T (k = 0 is h^(0)); the identity when t = k.
+    """
+    _check_cache(params, cache)
+    T, B, m = cache.a.shape
+    t = _check_step("t", t, 0, T)
+    k = _check_step("k", k, 0, T)
+    if k > t:
+        raise ValueError(f"k must be at most t (h^(t) depends only on earlier states), got t={t}, k={k}")
+    W = params["W"]
+    dact = activation_derivative(cache.a, cache.h[1:], cache.activation)  # (T, B, m)
+    J = np.broadcast_to(np.eye(m, dtype=W.dtype), (B, m, m)).copy()      # (B, m, m) dh^(k)/dh^(k)
+    for j in range(k + 1, t + 1):
+        J = dact[j - 1][:, :, None] * (W @ J)                            # (B, m, m) diag(act'(a^(j))) W J
+    return J
+
+
+def _check_step(name, value, low, high):
+    value = check_positive_int(name, value, minimum=low)
+    if value > high:
+        raise ValueError(f"{name} must be a step in [{low}, {high}] (T = {high}), got {value}")
+    return value
+
+
+def bptt_contributions(params, cache, y, wrt="U"):
+    """Every term of dJ/dP = sum_t sum_{k<=t} dJ_t/do^(t) do^(t)/dh^(t) dh^(t)/dh^(k) d+h^(k)/dP.
+
+    wrt: "U", "W" or "b". Returns an array (T, T, *params[wrt].shape) whose entry [t-1, k-1] is the
+    contribution of P's use at step k to the error at step t (zero for k > t). The sum over both
+    axes equals rnn_backward's grads[wrt]; the sum over k alone is dJ_t/dP. The loss is the one of
+    rnn_backward (mean over the batch), so each term is summed over the batch and divided by B.
+
+    The terms come from T backward sweeps run together: G[t] = dJ_t/dh^(k) for every t >= k,
+    stepped from k = t down to k = 1 with G[t] <- (G[t] * act'(a^(k))) W.
+    """
+    _check_cache(params, cache)
+    if not isinstance(wrt, str) or wrt not in CONTRIBUTION_PARAMS:
+        raise ValueError(f"wrt must be one of {CONTRIBUTION_PARAMS}, got {wrt!r}")
+    W, V = params["W"], params["V"]
+    x, h, a = cache.x, cache.h, cache.a
+    T, B, m = a.shape
+    _, do = rnn_loss(cache, y)                                           # (T, B, C) dJ_t/do^(t)
+    dact = activation_derivative(a, h[1:], cache.activation)            # (T, B, m) act'(a^(k))
+    dh_out = do @ V                                                      # (T, B, m) dJ_t/dh^(t), local part
+    terms = np.zeros((T, T) + params[wrt].shape, dtype=a.dtype)          # (T, T, *P)
+    G = np.zeros((T, B, m), dtype=a.dtype)                               # (T, B, m) G[t-1] = dJ_t/dh^(k)
+    for k in range(T, 0, -1):
+        G[k - 1] = dh_out[k - 1]                                         # (B, m) J_k enters at its own step
+        da = G[k - 1:] * dact[k - 1]                                     # (T-k+1, B, m) dJ_t/da^(k), t >= k
+        if wrt == "U":
+            terms[k - 1:, k - 1] = da.transpose(0, 2, 1) @ x[k - 1]      # (T-k+1, m, d) da x^(k)^T
+        elif wrt == "W":
+            terms[k - 1:, k - 1] = da.transpose(0, 2, 1) @ h[k - 1]      # (T-k+1, m, m) da h^(k-1)^T
+        else:
+            terms[k - 1:, k - 1] = da.sum(axis=1)                        # (T-k+1, m)
+        G[k - 1:] = da @ W                                               # (T-k+1, B, m) dJ_t/dh^(k-1)
+    return terms
+
+
+def contribution_norms(terms):
+    """Frobenius norm of each (t, k) term of :func:`bptt_contributions`: (T, T)."""
+    terms = np.asarray(terms)
+    if terms.ndim < 3 or terms.shape[0] != terms.shape[1]:
+        raise ValueError(f"terms must have shape (T, T, ...) from bptt_contributions, got {terms.shape}")
+    T = terms.shape[0]
+    return np.sqrt(np.sum(terms.reshape(T, T, -1) ** 2, axis=2))        # (T, T)
+
+
+# ----------------------------------------------------------------------------------------------
+# Backward from the logits' gradient (the workhorse of truncated BPTT)
+# ----------------------------------------------------------------------------------------------
+def backprop_from_outputs(params, cache, do):
+    """BPTT through a whole (unmasked) cache, given dJ/do^(t) for every step: (T, B, C).
+
+    The same recursion as rnn_backward (dJ/dh^(t) = V^T dJ/do^(t) + W^T dJ/da^(t+1),
+    dJ/da^(t) = dJ/dh^(t) * act'(a^(t))), but the caller chooses which steps' losses enter
+    (zero rows of ``do`` add nothing). Returns grads keyed W, U, V, b, c, h0 (h0 as (B, m)).
+    """
+    _check_cache(params, cache)
+    W, V = params["W"], params["V"]
+    x, h, a = cache.x, cache.h, cache.a
+    T, B, d = x.shape
+    m, C = W.shape[0], V.shape[0]
+    do = np.asarray(do)
+    if do.shape != (T, B, C):
+        raise ValueError(f"do must have shape (T, B, C) = {(T, B, C)} like cache.o, got {do.shape}")
+    dact = activation_derivative(a, h[1:], cache.activation)            # (T, B, m)
+    dh_out = do @ V                                                      # (T, B, m)
+    da = np.empty_like(a)                                                # (T, B, m)
+    dh_next = np.zeros((B, m), dtype=a.dtype)                            # (B, m)
+    for t in range(T - 1, -1, -1):
+        da[t] = (dh_out[t] + dh_next) * dact[t]                          # (B, m) dJ/da^(t)
+        dh_next = da[t] @ W                                              # (B, m) dJ/dh^(t-1)
+    da_flat = da.reshape(T * B, m)                                       # (T*B, m)
+    return {
+        "W": da_flat.T @ h[:-1].reshape(T * B, m),                       # (m, m)
+        "U": da_flat.T @ x.reshape(T * B, d),                            # (m, d)
+        "V": do.reshape(T * B, C).T @ h[1:].reshape(T * B, m),           # (C, m)
+        "b": da_flat.sum(axis=0),                                        # (m,)
+        "c": do.sum(axis=(0, 1)),                                        # (C,)
+        "h0": dh_next,                                                   # (B, m)
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Truncated BPTT: k1 steps forward, k2 steps back, the hidden state carried
+# ----------------------------------------------------------------------------------------------
+class Segment(NamedTuple):
+    """One update of TBPTT(k1, k2), in 0-based half-open step indices of x.
+
+    The losses of steps [loss_start, end) are backpropagated through the window
+    [window_start, end); the state h[window_start] enters as a constant.
+    """
+
+    window_start: int
+    loss_start: int
+    end: int
+
+
+class SegmentResult(NamedTuple):
+    """What :func:`tbptt` yields for each segment."""
+
+    segment: Segment
+    loss: float              # (1/B) sum over the segment's steps of J_t
+    grads: dict              # truncated gradient of that loss: W, U, V, b, c
+    h: np.ndarray            # (B, m) hidden state at the segment's end (carried on)
+    cache: RNNCache          # the window's forward cache (k2 steps at most: the memory TBPTT needs)
+
+
+def tbptt_segments(T, k1, k2):
+    """The segments of TBPTT(k1, k2) over T steps: a list of :class:`Segment`.
+
+    Segment s has the losses of steps s*k1 .. min((s+1)*k1, T) - 1 (0-based) and a backward
+    window of the last k2 steps up to its end (from step 0 if that is nearer), so every loss is
+    backpropagated through at most k2 steps, and with k2 >= T through all of them (full BPTT).
+    With k1 = k2 = k and T a multiple of k the windows are consecutive chunks of k steps.
+    """
+    T = check_positive_int("T", T)
+    k1 = check_positive_int("k1", k1)
+    k2 = check_positive_int("k2", k2)
+    if k2 < k1:
+        raise ValueError(f"k2 must be at least k1 (every loss of a segment is backpropagated), got k1={k1}, k2={k2}")
+    return [Segment(max(0, min(start + k1, T) - k2), start, min(start + k1, T)) for start in range(0, T, k1)]
+
+
+def _check_sequence(params, x, y, h0):
+    dtype, m, d, C = check_rnn_params(params)
+    x = as_float_array("x", x, dtype=dtype, ndim=3)                     # (T, B, d)
+    T, B, _ = x.shape
+    if T == 0 or B == 0:
+        raise ValueError(f"x must have at least one step and one example, got shape {x.shape}")
+    check_shape("x", x, (T, B, d), f"(T, B, d) with d={d} from params['U']")
+    y = check_targets(y, T, B, C)                                        # (T, B)
+    if h0 is None:
+        h0 = np.zeros((B, m), dtype=dtype)
+    else:
+        h0 = as_float_array("h0", h0, dtype=dtype, ndim=2)
+        check_shape("h0", h0, (B, m), f"(B, m) with B={B} from x and m={m} from W")
+    return x, y, h0
+
+
+def tbptt(params, x, y, k1, k2, h0=None, activation="tanh"):
+    """Truncated BPTT over one long batch of sequences, one segment at a time (an iterator).
+
+    x (T, B, d), y (T, B) int, h0 (B, m) or None. For each :class:`Segment` it runs the forward
+    pass over the window (from the stored state at the window's start, a constant), backpropagates
+    the segment's losses through the window and yields a :class:`SegmentResult`. The parameters
+    are read when each segment is computed, so a caller may update them in between (training);
+    states stored for later windows were computed with the parameters of their time. When
+    k2 > k1, the k2 - k1 older steps of each window are recomputed forward.
+    """
+    x, y, h0 = _check_sequence(params, x, y, h0)
+    segments = tbptt_segments(x.shape[0], k1, k2)                        # checks k1, k2 now
+    check_activation(activation)
+    return _tbptt_segments(params, x, y, h0, segments, activation)
+
+
+def _tbptt_segments(params, x, y, h0, segments, activation):
+    B = x.shape[1]
+    states = {0: h0}                                                     # step -> (B, m) state
+    for s, seg in enumerate(segments):
+        ws, ls, end = seg
+        cache = rnn_forward(params, x[ws:end], h0=states[ws], activation=activation)  # window forward
+        n_old = ls - ws                                                  # steps whose loss is not ours
+        C = cache.o.shape[2]
+        o_new = cache.o[n_old:].reshape(-1, C)                           # ((end-ls)*B, C)
+        weight = np.full(o_new.shape[0], 1 / B, dtype=o_new.dtype)
+        loss, do_new = cross_entropy(o_new, y[ls:end].reshape(-1), weight)
+        do = np.zeros_like(cache.o)                                      # (window, B, C)
+        do[n_old:] = do_new.reshape(end - ls, B, C)                      # only this segment's losses
+        grads = backprop_from_outputs(params, cache, do)
+        grads.pop("h0")                                                  # the window's start is a constant
+        if s + 1 < len(segments):
+            next_ws = segments[s + 1].window_start
+            states = {next_ws: cache.h[next_ws - ws].copy()}             # (B, m) keep only what is needed
+        yield SegmentResult(seg, float(loss), grads, cache.h[-1].copy(), cache)
+
+
+def tbptt_gradient(params, x, y, k1, k2, h0=None, activation="tanh"):
+    """The sum over segments of TBPTT(k1, k2)'s gradients at fixed parameters: (loss, grads).
+
+    The loss is the full J; with k2 >= T the gradient is exactly full BPTT's.
+    """
+    total, grads = 0.0, None
+    for result in tbptt(params, x, y, k1, k2, h0=h0, activation=activation):
+        total += result.loss
+        grads = result.grads if grads is None else {key: grads[key] + g for key, g in result.grads.items()}
+    return total, grads
+
+
+def train_tbptt(params, x, y, k1, k2, optimizer, num_passes=1, h0=None, activation="tanh",
+                clip_norm=None, clip_value=None, progress=True, desc="TBPTT"):
+    """Train params in place with TBPTT(k1, k2): one update per segment, num_passes over x.
+
+    Each pass starts from h0 (zeros by default) and carries the hidden state from segment to
+    segment. Returns a History of the segments' losses (per step: divided by the segment length)
+    and gradient norms before clipping.
+    """
+    from tqdm.auto import tqdm
+
+    from .train import History
+
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an rnnlib optimiser (SGD, Adagrad, Adam), got {type(optimizer).__name__}")
+    num_passes = check_positive_int("num_passes", num_passes)
+    x_checked, _, _ = _check_sequence(params, x, y, h0)
+    n_segments = len(tbptt_segments(x_checked.shape[0], k1, k2))
+    history = History()
+    with tqdm(total=num_passes * n_segments, desc=desc, disable=not progress, mininterval=0.5) as bar:
+        for _ in range(num_passes):
+            for result in tbptt(params, x, y, k1, k2, h0=h0, activation=activation):
+                grads = result.grads
+                history.grad_norm.append(global_norm(grads))
+                if clip_norm is not None:
+                    clip_grad_norm(grads, clip_norm)
+                if clip_value is not None:
+                    clip_grad_value(grads, clip_value)
+                optimizer.step(params, grads)
+                seg = result.segment
+                history.loss.append(result.loss / (seg.end - seg.loss_start))
+                bar.update(1)
+    return history
+
+
+# ----------------------------------------------------------------------------------------------
+# What BPTT costs in memory
+# ----------------------------------------------------------------------------------------------
+def cache_nbytes(cache):
+    """Bytes held by the arrays of an RNNCache (x, h, a, o, y_hat and the mask if any)."""
+    if not isinstance(cache, RNNCache):
+        raise TypeError(f"cache must be the RNNCache returned by rnn_forward, got {type(cache).__name__}")
+    arrays = (cache.x, cache.h, cache.a, cache.o, cache.y_hat, cache.mask)
+    return int(sum(array.nbytes for array in arrays if array is not None))
+
+
+def bptt_memory_bytes(T, B, m, d, C, dtype=np.float64, mask=False):
+    """Bytes of the cache BPTT keeps for T steps: itemsize * (T B d + (T+1) B m + T B m + 2 T B C).
+
+    x (T,B,d), h (T+1,B,m), a (T,B,m), o and y_hat (T,B,C); plus T*B bytes for a bool mask.
+    """
+    T, B, m, d, C = (check_positive_int(n, v) for n, v in zip("TBmdC", (T, B, m, d, C)))
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"dtype must be a NumPy float dtype such as np.float64, got {dtype!r}") from error
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(f"dtype must be a float dtype such as float64 or float32, got {dtype}")
+    floats = T * B * d + (T + 1) * B * m + T * B * m + 2 * T * B * C
+    return int(floats * dtype.itemsize + (T * B if mask else 0))
