@@ -21,6 +21,9 @@ from .rnn import (
     rnn_step_forward,
 )
 from .train import History, train
+# Gated cells (chapter "Gated cells: LSTM and GRU")
+from .gru import GRUCache, GRUStepCache, gru_backward, gru_forward, gru_step_backward, gru_step_forward, init_gru
+from .lstm import LSTMCache, LSTMStepCache, init_lstm, lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 
 __version__ = "0.1.0"
 
@@ -31,4 +34,8 @@ __all__ = [
     "gradcheck", "numerical_gradient", "rel_error",
     "SGD", "Adagrad", "Adam", "clip_grad_norm", "clip_grad_value", "global_norm",
     "train", "History",
+    "init_lstm", "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "LSTMCache", "LSTMStepCache",
+    "init_gru", "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
+    "GRUCache", "GRUStepCache",
 ]
