@@ -16,14 +16,17 @@ import numpy as np
 from ._checks import check_activation
 
 
-def activate(a, activation="tanh"):
-    """h = act(a), element-wise."""
+def activate(a, activation="tanh", out=None):
+    """h = act(a), element-wise (written into ``out`` when given, as in the time loop)."""
     check_activation(activation)
     if activation == "tanh":
-        return np.tanh(a)
+        return np.tanh(a, out=out)
     if activation == "relu":
-        return np.maximum(a, 0)
-    return a.copy()
+        return np.maximum(a, 0, out=out)
+    if out is None:
+        return a.copy()
+    out[...] = a
+    return out
 
 
 def activation_derivative(a, h, activation="tanh"):

@@ -243,7 +243,7 @@ def rnn_forward(params, x, h0=None, mask=None, activation="tanh"):
     h[0] = h0
     for t in range(1, T + 1):
         np.add(Ux_b[t - 1], h[t - 1] @ W.T, out=a[t - 1])                # a^(t) = b + W h^(t-1) + U x^(t)
-        h[t] = activate(a[t - 1], activation)                            # h^(t) = act(a^(t))
+        activate(a[t - 1], activation, out=h[t])                         # h^(t) = act(a^(t))
         if mask is not None:
             h[t] = np.where(mask[t - 1][:, None], h[t], h[t - 1])        # padded step: h^(t) = h^(t-1)
     o = h[1:] @ V.T + c                                                  # (T, B, C) o^(t) = c + V h^(t)
