@@ -333,3 +333,159 @@ def test_bad_inputs_raise_clear_errors():
         bptt_memory_bytes(3, 1, 2, 1, 1, dtype=np.int32)
     with pytest.raises(TypeError, match="dtype"):
         bptt_memory_bytes(3, 1, 2, 1, 1, dtype="not a dtype")
+
+
+# ------------------------------------------------------------------ exercise checkers
+from rnnlib.exercises import check  # noqa: E402
+
+
+def step_backward(params, dh_t, cache, *, dtanh=True, W_T=False, mean=False, per_example=False,
+                  no_dh_prev=False, first_only=False):
+    """A student's rnn_step_backward with optional mistakes (written here, independent of rnnlib)."""
+    W, U = params["W"], params["U"]
+    x_t, h_prev, h_t = cache.x_t, cache.h_prev, cache.h_t
+    da = dh_t * (1 - h_t ** 2) if dtanh else dh_t
+    dh_prev = None if no_dh_prev else da @ (W.T if W_T else W)
+    dx_t = da @ U
+    gW = np.einsum("bi,bj->bij", da, h_prev) if per_example else da.T @ h_prev
+    if mean:
+        gW = gW / da.shape[0]
+    if first_only:
+        gW = np.outer(da[0], h_prev[0])
+    return dx_t, dh_prev, {"W": gW, "U": da.T @ x_t, "b": da.sum(0)}
+
+
+@pytest.mark.parametrize("mistake,words", [
+    ({}, None),
+    ({"dtanh": False}, "derivative of tanh"),
+    ({"W_T": True}, "transposed"),
+    ({"mean": True}, "averaged over the batch"),
+    ({"per_example": True}, "one gradient per example"),
+    ({"first_only": True}, "first example"),
+    ({"no_dh_prev": True}, "dh_prev is None"),
+])
+def test_step_backward_checker_recognises_mistakes(mistake, words):
+    result = check("rnn-step-backward", lambda p, dh, c: step_backward(p, dh, c, **mistake), quiet=True)
+    if words is None:
+        assert result.passed, result.feedback
+    else:
+        assert result.status == "failed" and words in result.feedback, result.feedback
+
+
+def bptt_answer(params, cache, y, *, accumulate=True, h0=True, recurrent=True, dtanh=True, W_T=False):
+    """A student's whole-sequence BPTT with optional mistakes."""
+    W, U, V = params["W"], params["U"], params["V"]
+    x, h = cache.x, cache.h
+    T_, B_, _ = x.shape
+    p = cache.y_hat.copy()
+    loss = -np.log(p[np.arange(T_)[:, None], np.arange(B_), y]).sum() / B_
+    p[np.arange(T_)[:, None], np.arange(B_), y] -= 1
+    do = p / B_
+    grads = {k: np.zeros_like(v) for k, v in params.items()}
+    dnext = np.zeros_like(h[0])
+    for t in reversed(range(T_)):
+        dh = do[t] @ V + (dnext if recurrent else 0)
+        da = dh * (1 - h[t + 1] ** 2) if dtanh else dh
+        for key, value in (("W", da.T @ h[t]), ("U", da.T @ x[t]), ("b", da.sum(0)),
+                           ("V", do[t].T @ h[t + 1]), ("c", do[t].sum(0))):
+            grads[key] = grads[key] + value if accumulate else value
+        dnext = da @ (W.T if W_T else W)
+    if h0:
+        grads["h0"] = dnext
+    return loss, grads
+
+
+@pytest.mark.parametrize("mistake,words", [
+    ({}, None),
+    ({"accumulate": False}, "summed over time"),
+    ({"h0": False}, "no 'h0'"),
+    ({"recurrent": False}, "recurrent term"),
+    ({"dtanh": False}, "derivative of tanh"),
+    ({"W_T": True}, "transposed"),
+])
+def test_bptt_loop_checker_recognises_mistakes(mistake, words):
+    result = check("bptt-loop", lambda p, c, y: bptt_answer(p, c, y, **mistake), quiet=True)
+    if words is None:
+        assert result.passed, result.feedback
+    else:
+        assert result.status == "failed" and words in result.feedback, result.feedback
+
+
+def contribution_answer(params, cache, y, t, k, *, full_dh=False, shift=0, dtanh_k=True, scale=1.0):
+    """A student's (t, k) term of dJ/dU, written with explicit Jacobian matrices."""
+    W, V = params["W"], params["V"]
+    h, x = cache.h, cache.x
+    B_ = x.shape[1]
+    if full_dh:                                                        # dJ/dh^(t) from every later loss
+        return sum(contribution_answer(params, cache, y, s, k) for s in range(t, x.shape[0] + 1))
+    do = cache.y_hat[t - 1].copy()
+    do[np.arange(B_), y[t - 1]] -= 1
+    total = 0
+    for b in range(B_):
+        g = V.T @ do[b] / B_ * scale                                    # (m,) column vector
+        for j in range(t, k, -1):
+            g = (np.diag(1 - h[j, b] ** 2) @ W).T @ g
+        if dtanh_k:
+            g = (1 - h[k, b] ** 2) * g
+        total = total + np.outer(g, x[k - 1 + shift, b])
+    return total
+
+
+@pytest.mark.parametrize("mistake,words", [
+    ({}, None),
+    ({"full_dh": True}, "all* later errors"),
+    ({"shift": -1}, "Off by one"),
+    ({"dtanh_k": False}, "at step k itself"),
+    ({"scale": 2.0}, "1/B"),
+])
+def test_contribution_checker_recognises_mistakes(mistake, words):
+    result = check("tk-contribution", lambda *a: contribution_answer(*a, **mistake), quiet=True)
+    if words is None:
+        assert result.passed, result.feedback
+    else:
+        assert result.status == "failed" and words in result.feedback, result.feedback
+
+
+def memory_answer(T, B, m, d, C, dtype, *, itemsize=None, h0=True, a=True, yhat=True, x=True, batch=True):
+    size = np.dtype(dtype).itemsize if itemsize is None else itemsize
+    Bn = B if batch else 1
+    floats = (T + (1 if h0 else 0)) * Bn * m + (T * Bn * m if a else 0) + T * Bn * C * (2 if yhat else 1)
+    floats += T * Bn * d if x else 0
+    return floats * size
+
+
+@pytest.mark.parametrize("mistake,words", [
+    ({}, None),
+    ({"itemsize": 1}, "number of floats"),
+    ({"itemsize": 8}, "float32 takes 4 bytes"),
+    ({"h0": False}, "forgot h^(0)"),
+    ({"a": False}, "One (T, B, m) array is missing"),
+    ({"yhat": False}, "(T, B, C) arrays is missing"),
+    ({"x": False}, "inputs x"),
+    ({"batch": False}, "batch size B"),
+])
+def test_memory_checker_recognises_mistakes(mistake, words):
+    result = check("bptt-memory", lambda *args: memory_answer(*args, **mistake), quiet=True)
+    if words is None:
+        assert result.passed, result.feedback
+    else:
+        assert result.status == "failed" and words in result.feedback, result.feedback
+
+
+@pytest.mark.parametrize("label", ["rnn-step-backward", "bptt-loop", "tk-contribution", "bptt-memory"])
+def test_checkers_report_stub_and_garbage(label):
+    def stub(*args):
+        raise NotImplementedError()
+
+    assert check(label, stub, quiet=True).status == "not attempted"
+    assert check(label, lambda *args: "nonsense", quiet=True).status == "failed"
+    raised = check(label, lambda *args: 1 / 0, quiet=True)
+    assert raised.status == "failed" and "ZeroDivisionError" in raised.feedback
+
+
+def test_exercises_are_registered():
+    from rnnlib.exercises import list_exercises
+
+    labels = {e.label: e.kind for e in list_exercises(chapter="bptt")}
+    assert labels == {"rnn-step-backward": "code", "bptt-loop": "code", "tk-contribution": "code",
+                      "bptt-memory": "code", "truncation-bias": "written"}

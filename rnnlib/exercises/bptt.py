@@ -1,0 +1,330 @@
+"""Checkers for the exercises of the chapter "Backpropagation through time" (book/bptt.ipynb).
+
+Labels (the sphinx-exercise label is ``ex-bptt-<label>``):
+
+* ``rnn-step-backward``  implement one step's backward pass, rnnlib's contract
+  ``rnn_step_backward(params, dh_t, cache) -> (dx_t, dh_prev, grads)``;
+* ``bptt-loop``          implement BPTT for a whole sequence, ``(params, cache, y) -> (loss, grads)``;
+* ``tk-contribution``    compute one (t, k) term of dJ/dU by hand;
+* ``bptt-memory``        the bytes of BPTT's cache, ``bptt_memory(T, B, m, d, C, dtype) -> int``;
+* ``truncation-bias``    (written) why truncated BPTT's gradient is biased.
+
+Each checker compares with rnnlib's reference on several random cases and recognises the usual
+mistakes (a forgotten tanh derivative, a transposed W, gradients not summed over the batch or over
+time, h0's gradient missing, an off-by-one step, ...).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import Mistake, call, compare, describe, exercise, first_match, register
+from ..bptt import bptt_contributions, bptt_memory_bytes, cache_nbytes
+from ..rnn import init_rnn, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+
+CHAPTER = "bptt"
+
+
+def _copy(params):
+    return {key: value.copy() for key, value in params.items()}
+
+
+def _random_params(d, m, C, seed):
+    rng = np.random.default_rng(seed + 100)
+    params = init_rnn(d, m, C, seed=seed)
+    params["b"] += 0.1 * rng.standard_normal(m)
+    params["c"] += 0.1 * rng.standard_normal(C)
+    return params
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise: one step's backward pass
+# ----------------------------------------------------------------------------------------------
+def _step_case(B, d, m, seed):
+    rng = np.random.default_rng(seed)
+    params = _random_params(d, m, 2, seed)
+    x_t = rng.standard_normal((B, d))                                    # (B, d)
+    h_prev = 0.8 * rng.standard_normal((B, m))                           # (B, m)
+    dh_t = rng.standard_normal((B, m))                                   # (B, m)
+    _, cache = rnn_step_forward(params, x_t, h_prev)
+    return params, dh_t, cache
+
+
+def _check_grads_dict(grads, keys, context):
+    if not isinstance(grads, dict):
+        raise Mistake(f"grads should be a dict with keys {list(keys)} ({context}), got {describe(grads)}")
+    missing = [key for key in keys if key not in grads]
+    if missing:
+        raise Mistake(f"grads is missing {missing} ({context}); it should have the keys {list(keys)}")
+
+
+@exercise("rnn-step-backward", chapter=CHAPTER, points=2, answer_name="rnn_step_backward",
+          title="Implement the backward pass of one step")
+def _check_step_backward(answer):
+    for B, d, m, seed in ((3, 4, 5, 0), (1, 2, 3, 1), (4, 3, 3, 2)):
+        params, dh_t, cache = _step_case(B, d, m, seed)
+        context = f"B={B}, d={d}, m={m}"
+        out = call(answer, _copy(params), dh_t.copy(), cache, context=context)
+        if not isinstance(out, tuple) or len(out) != 3:
+            raise Mistake(f"return a tuple (dx_t, dh_prev, grads) ({context}); got {describe(out)}")
+        dx_t, dh_prev, grads = out
+        ref_dx, ref_dh_prev, ref = rnn_step_backward(params, dh_t, cache)
+        W, U = params["W"], params["U"]
+        x_t, h_prev, a_t, h_t = cache.x_t, cache.h_prev, cache.a_t, cache.h_t
+        da = dh_t * (1 - h_t ** 2)                                        # (B, m) the right one
+
+        if dh_prev is None or (np.ndim(dh_prev) and np.allclose(np.asarray(dh_prev, float), 0)):
+            raise Mistake(f"dh_prev is {'None' if dh_prev is None else 'zero'} ({context}): the gradient "
+                          "must flow on to h^(t-1) (and finally to h0), dJ/dh^(t-1) = W^T dJ/da^(t). "
+                          "Without it BPTT stops after one step.")
+        hint = first_match(dh_prev, [
+            ("dh_prev: you forgot the derivative of tanh. dJ/da^(t) = dJ/dh^(t) * (1 - h^(t)**2) "
+             "comes before multiplying by W.", lambda: dh_t @ W),
+            ("dh_prev: W is transposed. With row vectors, dJ/dh^(t-1) = W^T da for a column is "
+             "`da @ W` for a batch of rows (not `da @ W.T`).", lambda: da @ W.T),
+            ("dh_prev: the tanh derivative must be computed from h^(t) = tanh(a^(t)) as 1 - h**2 "
+             "(you used 1 - a**2).", lambda: (dh_t * (1 - a_t ** 2)) @ W),
+            ("dh_prev: you passed dh_t straight through; the recurrence multiplies by W^T and by "
+             "tanh'.", lambda: dh_t),
+        ])
+        if hint:
+            raise Mistake(hint)
+        compare(dh_prev, ref_dh_prev, name="dh_prev", context=context)
+
+        hint = first_match(dx_t, [
+            ("dx_t: you forgot the derivative of tanh.", lambda: dh_t @ U),
+            ("dx_t: U is transposed; dJ/dx^(t) for a batch of rows is `da @ U`.", lambda: da @ U.T),
+        ])
+        if hint:
+            raise Mistake(hint)
+        compare(dx_t, ref_dx, name="dx_t", context=context)
+
+        _check_grads_dict(grads, ("W", "U", "b"), context)
+        gW = grads["W"]
+        hint = first_match(gW, [
+            ("grads['W']: you forgot the derivative of tanh (use da = dh_t * (1 - h_t**2)).",
+             lambda: dh_t.T @ h_prev),
+            ("grads['W'] is transposed: dJ/dW = da h^(t-1)^T, i.e. `da.T @ h_prev` (m, m).",
+             lambda: h_prev.T @ da),
+            ("grads['W'] uses h^(t) where it needs the input of the step, h^(t-1) "
+             "(a^(t) = b + W h^(t-1) + U x^(t)).", lambda: da.T @ h_t),
+            ("grads['W'] is averaged over the batch; the loss already carries the 1/B, so the "
+             "step's gradients are summed over the batch.", lambda: da.T @ h_prev / B if B > 1 else None),
+            ("grads['W'] holds one gradient per example: sum them over the batch (the parameters "
+             "are shared by every example).", lambda: np.einsum("bi,bj->bij", da, h_prev)),
+            ("grads['W'] is the first example's gradient only: sum over the whole batch.",
+             lambda: np.outer(da[0], h_prev[0]) if B > 1 else None),
+        ])
+        if hint:
+            raise Mistake(hint)
+        compare(gW, ref["W"], name="grads['W']", context=context)
+        hint = first_match(grads["U"], [
+            ("grads['U'] is transposed: dJ/dU = da x^(t)^T, i.e. `da.T @ x_t` (m, d).", lambda: x_t.T @ da),
+            ("grads['U']: you forgot the derivative of tanh.", lambda: dh_t.T @ x_t),
+            ("grads['U'] is averaged over the batch: sum it.", lambda: da.T @ x_t / B if B > 1 else None),
+            ("grads['U'] holds one gradient per example: sum them over the batch.",
+             lambda: np.einsum("bi,bj->bij", da, x_t)),
+        ])
+        if hint:
+            raise Mistake(hint)
+        compare(grads["U"], ref["U"], name="grads['U']", context=context)
+        hint = first_match(grads["b"], [
+            ("grads['b'] is not summed over the batch: `da.sum(axis=0)`, shape (m,).", lambda: da),
+            ("grads['b'] is averaged over the batch: sum it.", lambda: da.mean(axis=0) if B > 1 else None),
+            ("grads['b']: you forgot the derivative of tanh.", lambda: dh_t.sum(axis=0)),
+        ])
+        if hint:
+            raise Mistake(hint)
+        compare(grads["b"], ref["b"], name="grads['b']", context=context)
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise: BPTT over the whole sequence
+# ----------------------------------------------------------------------------------------------
+def _sequence_case(T, B, d, m, C, seed):
+    rng = np.random.default_rng(seed)
+    params = _random_params(d, m, C, seed)
+    x = rng.standard_normal((T, B, d))                                   # (T, B, d)
+    h0 = 0.5 * rng.standard_normal((B, m))                               # (B, m)
+    y = rng.integers(0, C, size=(T, B))                                  # (T, B)
+    return params, rnn_forward(params, x, h0), y
+
+
+def _variant_backward(params, cache, y, *, recurrent=True, dtanh=True, W_T=False, scale=1.0):
+    """rnn_backward with one mistake built in: the outputs the usual wrong loops produce."""
+    W, V = params["W"], params["V"]
+    x, h = cache.x, cache.h
+    T, B, _ = x.shape
+    do = (cache.y_hat.copy())                                            # (T, B, C)
+    do[np.arange(T)[:, None], np.arange(B)[None, :], y] -= 1
+    do *= scale / B
+    da = np.zeros_like(cache.a)                                          # (T, B, m)
+    dh_next = np.zeros_like(h[0])                                        # (B, m)
+    for t in range(T - 1, -1, -1):
+        dh = do[t] @ V + (dh_next if recurrent else 0)
+        da[t] = dh * (1 - h[t + 1] ** 2) if dtanh else dh
+        dh_next = da[t] @ (W.T if W_T else W)
+    return {"W": np.einsum("tbi,tbj->ij", da, h[:-1]), "U": np.einsum("tbi,tbj->ij", da, x),
+            "b": da.sum(axis=(0, 1)), "h0": dh_next,
+            "da": da, "dh0": dh_next}
+
+
+@exercise("bptt-loop", chapter=CHAPTER, points=2, answer_name="bptt",
+          title="Backpropagate through the whole sequence")
+def _check_bptt_loop(answer):
+    for T, B, d, m, C, seed in ((5, 3, 4, 6, 3, 0), (1, 1, 2, 3, 2, 1), (7, 2, 3, 4, 5, 2)):
+        params, cache, y = _sequence_case(T, B, d, m, C, seed)
+        context = f"T={T}, B={B}, d={d}, m={m}, C={C}"
+        out = call(answer, _copy(params), cache, y.copy(), context=context)
+        if not isinstance(out, tuple) or len(out) != 2:
+            raise Mistake(f"return a tuple (loss, grads) ({context}); got {describe(out)}")
+        loss, grads = out
+        ref_loss, ref = rnn_backward(params, cache, y)
+        if not isinstance(grads, dict):
+            raise Mistake(f"grads should be a dict ({context}), got {describe(grads)}")
+        if "h0" not in grads:
+            raise Mistake("grads has no 'h0': the gradient reaching the initial state, dJ/dh^(0) = "
+                          "W^T dJ/da^(1), is part of BPTT's answer (it is what flows into an earlier "
+                          "chunk or a learned initial state).")
+        _check_grads_dict(grads, ("W", "U", "V", "b", "c", "h0"), context)
+        hint = first_match(loss, [
+            ("The loss is averaged over time as well; J = sum_t J_t sums over the steps and "
+             "averages over the batch only.", lambda: ref_loss / T if T > 1 else None),
+            ("The loss is summed over the batch; rnnlib averages it over the batch (1/B).",
+             lambda: ref_loss * B if B > 1 else None),
+        ])
+        if hint:
+            raise Mistake(hint)
+        compare(np.asarray(loss, dtype=float), np.asarray(ref_loss), name="loss", context=context)
+        if T > 1:
+            da = _variant_backward(params, cache, y)["da"]
+            only_last = {"W": da[-1].T @ cache.h[-2], "U": da[-1].T @ cache.x[-1]}
+            only_first = {"W": da[0].T @ cache.h[0], "U": da[0].T @ cache.x[0]}
+        for key in ("W", "U", "b", "h0"):
+            variants = []
+            if T > 1 and key in ("W", "U"):
+                variants += [
+                    (f"grads['{key}'] is the last step's term only (T={T}): the parameters are shared by "
+                     "every step, so their gradient is summed over time, dJ/dP = sum_t ... "
+                     "(accumulate with +=, don't overwrite).", only_last[key]),
+                    (f"grads['{key}'] is the first step's term only (you overwrote it at every step): "
+                     "the parameters are shared, so their gradient is summed over time (use +=).",
+                     only_first[key]),
+                ]
+            if T > 1 and key == "b":
+                variants.append(("grads['b'] is not summed over time: sum dJ/da^(t) over t and the batch.",
+                                 lambda: _variant_backward(params, cache, y)["da"][0].sum(axis=0)))
+            if T > 1:
+                variants.append((f"grads['{key}'] misses the recurrent term: dJ/dh^(t) = V^T dJ/do^(t) + "
+                                 "W^T dJ/da^(t+1); the second part carries later errors back in time.",
+                                 _variant_backward(params, cache, y, recurrent=False)[key]))
+            variants += [
+                (f"grads['{key}']: you forgot the derivative of tanh, dJ/da^(t) = dJ/dh^(t) * (1 - h^(t)**2).",
+                 _variant_backward(params, cache, y, dtanh=False)[key]),
+                (f"grads['{key}']: W is transposed in the recurrence; for a batch of rows "
+                 "dJ/dh^(t-1) = `da @ W`.", _variant_backward(params, cache, y, W_T=True)[key] if T > 1 else None),
+                (f"grads['{key}'] is summed over the batch without the 1/B of the loss.",
+                 _variant_backward(params, cache, y, scale=B)[key] if B > 1 else None),
+            ]
+            if key == "h0":
+                variants.insert(0, ("grads['h0'] is zero: the gradient must flow back to the initial state, "
+                                    "dJ/dh^(0) = W^T dJ/da^(1).", np.zeros_like(ref["h0"])))
+            hint = first_match(grads[key], [(f, v) for f, v in variants if v is not None])
+            if hint:
+                raise Mistake(hint)
+            compare(grads[key], ref[key], name=f"grads['{key}']", context=context)
+        for key in ("V", "c"):
+            compare(grads[key], ref[key], name=f"grads['{key}']", context=context)
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise: one (t, k) contribution by hand
+# ----------------------------------------------------------------------------------------------
+@exercise("tk-contribution", chapter=CHAPTER, points=2, answer_name="contribution",
+          title="One (t, k) term of dJ/dU by hand")
+def _check_contribution(answer):
+    for T, B, d, m, C, seed, pairs in ((5, 2, 3, 4, 3, 3, ((4, 2), (5, 5), (3, 1))),
+                                       (3, 1, 2, 3, 2, 4, ((3, 1), (2, 2)))):
+        params, cache, y = _sequence_case(T, B, d, m, C, seed)
+        terms = bptt_contributions(params, cache, y, wrt="U")            # (T, T, m, d)
+        W, V = params["W"], params["V"]
+        h, x = cache.h, cache.x
+        for t, k in pairs:
+            context = f"t={t}, k={k}, T={T}, B={B}"
+            out = call(answer, _copy(params), cache, y.copy(), t, k, context=context)
+            do_t = cache.y_hat[t - 1].copy()                              # (B, C)
+            do_t[np.arange(B), y[t - 1]] -= 1
+            do_t /= B
+
+            def term(x_k=None, last_dtanh=True, jac_T=False, scale=1.0):
+                g = do_t @ V * scale                                      # (B, m) dJ_t/dh^(t)
+                for j in range(t, k, -1):                                 # through dh^(j)/dh^(j-1)
+                    g = (g * (1 - h[j] ** 2)) @ (W.T if jac_T else W)
+                da = g * (1 - h[k] ** 2) if last_dtanh else g
+                return da.T @ (x[k - 1] if x_k is None else x_k)
+            hint = first_match(out, [
+                ("This is dJ/dU's contribution from step k to *all* later errors (you started from "
+                 "the full dJ/dh^(t), which already holds the errors after t). Start from J_t alone: "
+                 "dJ_t/dh^(t) = V^T dJ_t/do^(t).", lambda: terms[t - 1:, k - 1].sum(axis=0) if t < T else None),
+                ("This is the sum over all k <= t (dJ_t/dU). The (t, k) term stops at step k's "
+                 "immediate partial d+h^(k)/dU = diag(tanh'(a^(k))) x^(k)^T.",
+                 lambda: terms[t - 1, :t].sum(axis=0) if t > 1 else None),
+                ("Off by one: x^(k) is x[k-1] in the code (x[0] is the first input).",
+                 lambda: term(x_k=x[k]) if k < T else None),
+                ("Off by one: x^(k) is x[k-1] in the code, not x[k-2].",
+                 lambda: term(x_k=x[k - 2]) if k >= 2 else None),
+                ("You forgot tanh'(a^(k)) at step k itself: d+h^(k)/dU includes diag(1 - h^(k)**2).",
+                 lambda: term(last_dtanh=False)),
+                ("The Jacobians dh^(j)/dh^(j-1) = diag(tanh'(a^(j))) W are transposed: for a batch of "
+                 "rows, one step back is `(g * (1 - h[j]**2)) @ W`.", lambda: term(jac_T=True) if t > k else None),
+                ("Missing the 1/B of the loss (J averages over the batch).", lambda: term(scale=B) if B > 1 else None),
+            ])
+            if hint:
+                raise Mistake(hint)
+            compare(out, terms[t - 1, k - 1], name="your contribution", context=context)
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise: the memory of BPTT
+# ----------------------------------------------------------------------------------------------
+@exercise("bptt-memory", chapter=CHAPTER, points=1, answer_name="bptt_memory",
+          title="Estimate the memory BPTT needs")
+def _check_memory(answer):
+    cases = ((10, 3, 8, 4, 5, np.float32), (200, 16, 32, 10, 7, np.float64), (1, 2, 3, 4, 5, np.float64),
+             (25, 1, 100, 65, 65, np.float64))                         # min-char-rnn's sizes last
+    for T, B, m, d, C, dtype in cases:
+        context = f"T={T}, B={B}, m={m}, d={d}, C={C}, dtype={np.dtype(dtype).name}"
+        out = call(answer, T, B, m, d, C, dtype, context=context)
+        params = init_rnn(d, m, C, dtype=dtype)
+        actual = cache_nbytes(rnn_forward(params, np.zeros((T, B, d), dtype=dtype)))
+        size = np.dtype(dtype).itemsize
+        if not isinstance(out, (int, np.integer, float, np.floating)) or isinstance(out, bool):
+            raise Mistake(f"return a number of bytes ({context}); got {describe(out)}")
+        hint = first_match(out, [
+            ("That is a number of floats, not bytes: multiply by the dtype's itemsize "
+             "(np.dtype(dtype).itemsize).", actual / size),
+            ("The itemsize is fixed at 8: float32 takes 4 bytes per number.",
+             actual / size * 8 if size != 8 else None),
+            ("You forgot h^(0): h has T+1 rows (h[0] = h0, the input of the first step).",
+             actual - B * m * size),
+            ("One (T, B, m) array is missing: the cache keeps both the pre-activations a and the "
+             "hidden states h (T+1, B, m).", actual - T * B * m * size),
+            ("The hidden states h (T+1, B, m) are missing: dJ/dW = sum_t da^(t) h^(t-1)^T needs them.",
+             actual - (T + 1) * B * m * size),
+            ("One of the (T, B, C) arrays is missing: the cache keeps the logits o and y_hat.",
+             actual - T * B * C * size),
+            ("The inputs x (T, B, d) are in the cache too: dJ/dU = sum_t da^(t) x^(t)^T needs them.",
+             actual - T * B * d * size),
+            ("The batch size B is missing: every cached array has a batch dimension.",
+             actual / B if B > 1 else None),
+        ], rtol=0, atol=0.5)
+        if hint:
+            raise Mistake(hint)
+        if out != actual:
+            raise Mistake(f"your estimate is {out} bytes ({context}), but the cache rnn_forward keeps "
+                          f"holds {actual} bytes.")
+        if bptt_memory_bytes(T, B, m, d, C, dtype) != actual:  # pragma: no cover - library self-check
+            raise AssertionError("bptt_memory_bytes disagrees with cache_nbytes")
+
+
+register("truncation-bias", chapter=CHAPTER, kind="written", points=1,
+         title="Why truncation biases the gradient")
