@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_positive_int
+from ._checks import check_params, check_positive_int, check_shape
 from .activations import activation_derivative
 from .rnn import RNNCache, check_rnn_params
 from .train import History
@@ -50,7 +50,7 @@ def _unpack(params, cache):
     skip = getattr(cache, "skip", None)
     if not isinstance(cache, RNNCache) and skip is None:
         raise TypeError(
-            f"cache must be the cache of rnn_forward or skip_rnn_forward, got {type(cache).__name__}"
+            f"cache must be the cache of rnn_forward, skip_rnn_forward, lstm_forward or gru_forward, got {type(cache).__name__}"
         )
     required = ("W", "U", "b") + (("W_s",) if skip is not None else ())
     _, m, _, _ = check_rnn_params(params, required)
@@ -71,19 +71,91 @@ def _unpack(params, cache):
     return W, W_s, skip, gain, keep, T, B, m
 
 
-def _direct_state_gradients(params, cache, y):
-    """dJ_t/dh^(t) for every t: V^T dJ_t/do^(t) (T+1, B, m), entry 0 (h^(0) has no loss) zero."""
+def _gated_kind(cache):
+    """"lstm", "gru" or None (the RNN and the skip-RNN), from the cache's type."""
+    from .gru import GRUCache
+    from .lstm import LSTMCache
+
+    if isinstance(cache, LSTMCache):
+        return "lstm"
+    if isinstance(cache, GRUCache):
+        return "gru"
+    return None
+
+
+def _direct_state_gradients(params, cache, y, n=None):
+    """dJ_t/d(state^(t)) for every t: [V^T dJ_t/do^(t), 0] (T+1, B, n); entry 0 (no loss) is zero.
+
+    n is the state size (m, or 2m for the LSTM's [h; s], whose s part gets no direct gradient).
+    """
     from .rnn import rnn_loss
 
-    check_rnn_params(params, ("V", "c"))
+    check_params(params, ("V", "c"))
     V = params["V"]                                                         # (C, m)
+    m = cache.h.shape[2]
+    check_shape("params['V']", V, (None, m), f"(C, m) with m={m} from the cache")
     if cache.o.shape[2] != V.shape[0]:
         raise ValueError(f"cache does not match params: {cache.o.shape[2]} classes in the cache, C={V.shape[0]} in V")
     _, do = rnn_loss(cache, y)                                              # (T, B, C)
     T, B, _ = do.shape
-    g = np.zeros((T + 1, B, V.shape[1]), dtype=do.dtype)                    # (T+1, B, m)
-    g[1:] = do @ V                                                          # (T, B, m) V^T dJ_t/do^(t)
+    g = np.zeros((T + 1, B, m if n is None else n), dtype=do.dtype)         # (T+1, B, n)
+    g[1:, :, :m] = do @ V                                                   # (T, B, m) V^T dJ_t/do^(t)
     return g
+
+
+def gated_step_jacobians(params, cache):
+    """Step Jacobians of the gated cells, A^(t) = d state^(t) / d state^(t-1), t = 1..T.
+
+    GRU (state h, (T, B, m, m)), with h^(t) = (1-z) h^(t-1) + z h_tilde:
+
+        dh^(t)/dh^(t-1) = diag(1-z) + diag((h_tilde - h^(t-1)) z(1-z)) W_z
+                          + diag(z (1-h_tilde^2)) W_h (diag(r) + diag(h^(t-1) r(1-r)) W_r)
+
+    LSTM (state [h; s], (T, B, 2m, 2m)), with s^(t) = f s^(t-1) + i g, h^(t) = q tanh(s^(t)):
+
+        ds^(t)/dh^(t-1) = diag(s^(t-1) f(1-f)) W_f + diag(g i(1-i)) W_i + diag(i (1-g^2)) W_g
+        ds^(t)/ds^(t-1) = diag(f)                                  (the constant error carousel)
+        dh^(t)/dh^(t-1) = diag(tanh(s^(t)) q(1-q)) W_o + diag(q (1-tanh^2 s^(t))) ds^(t)/dh^(t-1)
+        dh^(t)/ds^(t-1) = diag(q (1-tanh^2 s^(t)) f)
+
+    A padded step gives I.
+    """
+    kind = _gated_kind(cache)
+    if kind is None:
+        raise TypeError(f"cache must be the cache of lstm_forward or gru_forward, got {type(cache).__name__}")
+    from .lstm import check_gated_params
+
+    gates = ("i", "f", "o", "g") if kind == "lstm" else ("z", "r", "h")
+    _, m, _, _ = check_gated_params(params, gates, output=False)
+    if cache.h.shape[2] != m:
+        raise ValueError(f"cache does not match params: hidden size {cache.h.shape[2]} in the cache, m={m} in the W matrices")
+    T, B = cache.x.shape[:2]
+    col = lambda v: v[..., :, None]                                        # noqa: E731 diag(v) M = v[:, None] * M
+    if kind == "gru":
+        W_z, W_r, W_h = params["W_z"], params["W_r"], params["W_h"]         # (m, m) each
+        z, r, h_tilde, h_prev = cache.z, cache.r, cache.h_tilde, cache.h[:-1]  # (T, B, m) each
+        eye = np.eye(m, dtype=W_z.dtype)
+        d_rh = col(r) * eye + col(h_prev * r * (1 - r)) * W_r              # (T, B, m, m) d(r h^(t-1))/dh^(t-1)
+        A = (col(1 - z) * eye + col((h_tilde - h_prev) * z * (1 - z)) * W_z
+             + col(z * (1 - h_tilde ** 2)) * (W_h @ d_rh))                  # (T, B, m, m)
+        n = m
+    else:
+        W_i, W_f, W_o, W_g = (params[f"W_{k}"] for k in gates)             # (m, m) each
+        i, f, q, g, tanh_s, s_prev = cache.i, cache.f, cache.q, cache.g, cache.tanh_s, cache.s[:-1]
+        ds_dh = (col(s_prev * f * (1 - f)) * W_f + col(g * i * (1 - i)) * W_i
+                 + col(i * (1 - g ** 2)) * W_g)                             # (T, B, m, m)
+        dtanh = q * (1 - tanh_s ** 2)                                      # (T, B, m)
+        n = 2 * m
+        A = np.zeros((T, B, n, n), dtype=W_i.dtype)                        # (T, B, 2m, 2m)
+        A[..., :m, :m] = col(tanh_s * q * (1 - q)) * W_o + col(dtanh) * ds_dh  # dh/dh_prev
+        diag = np.arange(m)
+        A[..., diag, m + diag] = dtanh * f                                 # dh/ds_prev
+        A[..., m:, :m] = ds_dh                                             # ds/dh_prev
+        A[..., m + diag, m + diag] = f                                     # ds/ds_prev
+    if cache.mask is not None:
+        padded = ~cache.mask                                               # (T, B)
+        A[padded] = np.eye(n, dtype=A.dtype)
+    return A
 
 
 # ----------------------------------------------------------------------------------------------
@@ -92,8 +164,11 @@ def _direct_state_gradients(params, cache, y):
 def step_jacobians(params, cache):
     """dh^(t)/dh^(t-1) = diag(act'(a^(t))) W for t = 1..T: (T, B, m, m); index t-1 holds step t.
 
-    Only the path through W (the vanilla RNN's Jacobian); a padded step gives I.
+    Only the path through W (the vanilla RNN's Jacobian); a padded step gives I. For an LSTM or
+    GRU cache, the cell's state Jacobians (``gated_step_jacobians``).
     """
+    if _gated_kind(cache) is not None:
+        return gated_step_jacobians(params, cache)
     W, _, _, gain, keep, T, B, m = _unpack(params, cache)
     eye = np.eye(m, dtype=W.dtype)                                          # (m, m)
     return gain[..., :, None] * W + keep[..., None] * eye                  # (T, B, m, m)
@@ -104,7 +179,18 @@ def hidden_jacobians(params, cache):
 
     Built forward in t for all k at once:
     D[t] = diag(act'(a^(t))) (W D[t-1] + W_s D[t-s]) (+ D[t-1] at padded steps), D[t, t] = I.
+    For an LSTM or GRU cache, D[t] = A^(t) D[t-1] with the cell's state Jacobians; the LSTM's
+    state is [h; s], so its D is (T+1, T+1, B, 2m, 2m).
     """
+    if _gated_kind(cache) is not None:
+        A = gated_step_jacobians(params, cache)                             # (T, B, n, n)
+        T, B, n, _ = A.shape
+        D = np.zeros((T + 1, T + 1, B, n, n), dtype=A.dtype)                # (T+1, T+1, B, n, n)
+        D[0, 0] = np.eye(n, dtype=A.dtype)
+        for t in range(1, T + 1):
+            D[t, :t] = A[t - 1][None] @ D[t - 1, :t]                        # (t, B, n, n)
+            D[t, t] = np.eye(n, dtype=A.dtype)
+        return D
     W, W_s, skip, gain, keep, T, B, m = _unpack(params, cache)
     D = np.zeros((T + 1, T + 1, B, m, m), dtype=W.dtype)                    # (T+1, T+1, B, m, m)
     eye = np.eye(m, dtype=W.dtype)                                          # (m, m)
@@ -123,8 +209,18 @@ def last_state_jacobians(params, cache):
     """R[k] = dh^(T)/dh^(k) for k = 0..T: (T+1, B, m, m), computed backwards in k (cheap).
 
     R[T] = I and R[k] = R[k+1] diag(act'(a^(k+1))) W + R[k+s] diag(act'(a^(k+s))) W_s
-    (+ R[k+1] where step k+1 is padded).
+    (+ R[k+1] where step k+1 is padded). For an LSTM cache, R[k] = dh^(T)/d[h^(k); s^(k)]
+    (T+1, B, m, 2m): how much h^(T) moves when the whole state at step k moves.
     """
+    if _gated_kind(cache) is not None:
+        A = gated_step_jacobians(params, cache)                             # (T, B, n, n)
+        T, B, n, _ = A.shape
+        m = cache.h.shape[2]
+        R = np.zeros((T + 1, B, m, n), dtype=A.dtype)                       # (T+1, B, m, n)
+        R[T] = np.eye(m, n, dtype=A.dtype)                                  # [I 0]
+        for k in range(T - 1, -1, -1):
+            R[k] = R[k + 1] @ A[k]                                          # (B, m, n)
+        return R
     W, W_s, skip, gain, keep, T, B, m = _unpack(params, cache)
     R = np.zeros((T + 1, B, m, m), dtype=W.dtype)                           # (T+1, B, m, m)
     R[T] = np.eye(m, dtype=W.dtype)
@@ -182,12 +278,16 @@ def jacobian_bound_rate(params, activation="tanh"):
 # Gradients of the loss with respect to earlier hidden states
 # ----------------------------------------------------------------------------------------------
 def loss_term_gradients(params, cache, y, jacobians=None):
-    """G[t, k] = dJ_t/dh^(k) = (dh^(t)/dh^(k))^T dJ_t/dh^(t): (T+1, T+1, B, m); zero for k > t, t = 0."""
-    g = _direct_state_gradients(params, cache, y)                          # (T+1, B, m)
-    D = hidden_jacobians(params, cache) if jacobians is None else jacobians  # (T+1, T+1, B, m, m)
-    if D.shape[:3] != (g.shape[0], g.shape[0], g.shape[1]):
-        raise ValueError(f"jacobians must have shape (T+1, T+1, B, m, m) = {g.shape[:1] * 2 + g.shape[1:2]}+(m, m), got {D.shape}")
-    return np.einsum("tbi,tkbij->tkbj", g, D)                              # (T+1, T+1, B, m)
+    """G[t, k] = dJ_t/dh^(k) = (dh^(t)/dh^(k))^T dJ_t/dh^(t): (T+1, T+1, B, m); zero for k > t, t = 0.
+
+    For an LSTM cache the product runs over the state [h; s] and the h part is returned.
+    """
+    D = hidden_jacobians(params, cache) if jacobians is None else jacobians  # (T+1, T+1, B, n, n)
+    m = cache.h.shape[2]
+    g = _direct_state_gradients(params, cache, y, np.shape(D)[-1])         # (T+1, B, n)
+    if D.ndim != 5 or D.shape[:3] != (g.shape[0], g.shape[0], g.shape[1]):
+        raise ValueError(f"jacobians must have shape (T+1, T+1, B, n, n) = {g.shape[:1] * 2 + g.shape[1:2]}+(n, n), got {D.shape}")
+    return np.einsum("tbi,tkbij->tkbj", g, D)[..., :m]                     # (T+1, T+1, B, m)
 
 
 def state_gradients(params, cache, y):
@@ -195,7 +295,17 @@ def state_gradients(params, cache, y):
 
     delta^(k) = dJ_k/dh^(k) + W^T (act'(a^(k+1)) * delta^(k+1)) + W_s^T (act'(a^(k+s)) * delta^(k+s))
     (+ delta^(k+1) where step k+1 is padded). delta^(0) is rnn_backward's grads["h0"].
+    For an LSTM or GRU cache, delta^(k) = g^(k) + A^(k+1)^T delta^(k+1) over the cell's state,
+    and the h part is returned (for the LSTM, dJ/dh^(k) with s^(k) held fixed, as lstm_backward).
     """
+    if _gated_kind(cache) is not None:
+        A = gated_step_jacobians(params, cache)                             # (T, B, n, n)
+        T, B, n, _ = A.shape
+        m = cache.h.shape[2]
+        delta = _direct_state_gradients(params, cache, y, n)                # (T+1, B, n)
+        for k in range(T - 1, -1, -1):
+            delta[k] += np.einsum("bi,bij->bj", delta[k + 1], A[k])         # (B, n) A^T delta^(k+1)
+        return delta[..., :m]                                               # (T+1, B, m)
     W, W_s, skip, gain, keep, T, B, m = _unpack(params, cache)
     delta = _direct_state_gradients(params, cache, y)                       # (T+1, B, m) starts as dJ_k/dh^(k)
     for k in range(T - 1, -1, -1):
@@ -224,8 +334,8 @@ def train_with_gradient_norms(params, batches, num_steps, optimizer=None, *, for
 
     Returns (history, state_norms): ``history.loss`` and ``history.grad_norm`` (the global norm
     of the parameter gradient before clipping) at every training step, and ``state_norms``
-    (steps, T+1) with ||dJ/dh^(k)|| over the batch for each k, or None for caches other than the
-    RNN's and the skip-RNN's (e.g. an LSTM's). A non-finite loss or gradient stops training: the
+    (steps, T+1) with ||dJ/dh^(k)|| over the batch for each k (any cache ``state_gradients``
+    accepts: RNN, skip-RNN, LSTM, GRU). A non-finite loss or gradient stops training: the
     history then ends with that step and ``history.diverged`` is True.
     """
     from tqdm.auto import tqdm
@@ -257,8 +367,7 @@ def train_with_gradient_norms(params, batches, num_steps, optimizer=None, *, for
             if not (np.isfinite(loss) and np.isfinite(norm)):
                 history.diverged = True
                 break
-            if isinstance(cache, RNNCache) or getattr(cache, "skip", None) is not None:
-                records.append(gradient_norms(state_gradients(params, cache, y)))  # (T+1,)
+            records.append(gradient_norms(state_gradients(params, cache, y)))      # (T+1,)
             if clip_norm is not None:
                 clip_grad_norm(grads, clip_norm)
             if clip_value is not None:

@@ -293,3 +293,76 @@ def test_bad_inputs():
         train_with_gradient_norms(params, [task(0)], 2)
     with pytest.raises(ValueError, match="num_steps"):
         train_with_gradient_norms(params, task, 0)
+
+
+# ------------------------------------------------------------------ gated cells (LSTM, GRU)
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("mask", [None, RAGGED], ids=["full", "masked"])
+def test_gated_jacobians_match_finite_differences(kind, mask):
+    from rnnlib import gru_backward, gru_forward, init_gru, init_lstm, lstm_backward, lstm_forward
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((T, B, d))
+    y = rng.integers(0, C, size=(T, B))
+    h0 = 0.5 * rng.standard_normal((B, m))
+    c0 = 0.5 * rng.standard_normal((B, m))
+    if kind == "lstm":
+        params = init_lstm(d, m, C, seed=7)
+        run = lambda h, s, k: lstm_forward(params, x[k:], h, s, None if mask is None else mask[k:])  # noqa: E731
+        cache = run(h0, c0, 0)
+        grads = lstm_backward(params, cache, y)[1]
+        states = np.concatenate([cache.h, cache.s], axis=2)              # (T+1, B, 2m)
+    else:
+        params = init_gru(d, m, C, seed=7)
+        run = lambda h, s, k: gru_forward(params, x[k:], h, None if mask is None else mask[k:])  # noqa: E731
+        cache = run(h0, None, 0)
+        grads = gru_backward(params, cache, y)[1]
+        states = cache.h
+    n = states.shape[2]
+    D = hidden_jacobians(params, cache)
+    assert D.shape == (T + 1, T + 1, B, n, n)
+    R = last_state_jacobians(params, cache)
+    assert R.shape == (T + 1, B, m, n)
+    np.testing.assert_allclose(R, D[T][..., :m, :], atol=1e-14)
+    eps = 1e-6
+    for k in range(T):                                                   # run the cell from step k
+        numeric = np.zeros((T + 1 - k, B, n, n))
+        for j in range(n):
+            outs = []
+            for sign in (1, -1):
+                start = states[k].copy()
+                start[:, j] += sign * eps
+                c = run(start[:, :m], start[:, m:] if kind == "lstm" else None, k)
+                outs.append(np.concatenate([c.h, c.s], axis=2) if kind == "lstm" else c.h)
+            numeric[..., j] = (outs[0] - outs[1]) / (2 * eps)
+        assert np.abs(D[k:, k] - numeric).max() < 1e-8, k
+    delta = state_gradients(params, cache, y)
+    assert delta.shape == (T + 1, B, m)
+    np.testing.assert_allclose(delta[0], grads["h0"], atol=1e-14)
+    np.testing.assert_allclose(loss_term_gradients(params, cache, y).sum(axis=0), delta, atol=1e-14)
+    if kind == "lstm":                                                   # the carousel: ds/ds_prev = diag(f)
+        S = step_jacobians(params, cache)
+        expected_f = np.where((mask if mask is not None else np.ones((T, B), bool))[..., None], cache.f, 1.0)
+        np.testing.assert_allclose(np.diagonal(S[:, :, m:, m:], axis1=2, axis2=3), expected_f)
+
+
+def test_gated_bad_inputs():
+    from rnnlib import init_gru, init_lstm, lstm_forward
+    from rnnlib.jacobians import gated_step_jacobians
+
+    params = init_lstm(d, m, C)
+    cache = lstm_forward(params, np.zeros((T, B, d)))
+    with pytest.raises(TypeError, match="lstm_forward or gru_forward"):
+        gated_step_jacobians(params, rnn_forward(init_rnn(d, m, C), np.zeros((T, B, d))))
+    with pytest.raises(KeyError, match="W_i"):
+        step_jacobians(init_gru(d, m, C), cache)
+    with pytest.raises(ValueError, match="hidden size"):
+        hidden_jacobians(init_lstm(d, m + 1, C), cache)
+
+
+def test_train_with_gradient_norms_accepts_an_lstm():
+    from rnnlib import init_lstm, lstm_backward, lstm_forward
+
+    params = init_lstm(d, m, 2, seed=0)
+    history, state_norms = train_with_gradient_norms(params, task, 3, forward=lstm_forward, backward=lstm_backward)
+    assert state_norms.shape == (3, 9) and len(history.grad_norm) == 3
