@@ -183,7 +183,7 @@ def test_compare_describes_the_difference():
         compare(np.full((2, 3), np.nan), expected)
     wrong = expected.copy()
     wrong[1, 2] += 0.5
-    with pytest.raises(Mistake, match=r"index \(1, 2\)"):
+    with pytest.raises(Mistake, match=r"index \(1, 2\) \(yours 5.5, expected 5\)"):
         compare(wrong, expected)
     with pytest.raises(Mistake, match="NumPy array"):
         compare(None, expected)
@@ -202,3 +202,185 @@ def test_first_match_and_call():
         call(lambda: (_ for _ in ()).throw(NotImplementedError()))
     with pytest.raises(Mistake, match="expected a function"):
         call("not a function")
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkers of the chapter "The RNN's equations and parameters"
+# ----------------------------------------------------------------------------------------------
+def stub(*args):
+    raise NotImplementedError()
+
+
+def test_chapter_exercises_are_registered():
+    labels = {e.label: e for e in list_exercises(chapter="rnn_equations")}
+    assert set(labels) == {"rnn-step-forward", "rnn-n-params", "rnn-hidden-states", "rnn-shared-theta"}
+    assert labels["rnn-shared-theta"].kind == "written"
+    assert labels["rnn-step-forward"].answer_name == "rnn_step_forward"
+    with pytest.raises(UnknownExercise, match="rnn-step-forward"):
+        check("rnn-step-foward", stub)
+
+
+def step_right(params, x_t, h_prev):
+    W, U, b = params["W"], params["U"], params["b"]
+    return np.tanh(b + h_prev @ W.T + x_t @ U.T)
+
+
+def test_step_forward_correct_answers_pass():
+    assert check("rnn-step-forward", step_right, quiet=True).passed
+    # returning (h_t, cache) like rnnlib does is fine, and so is the library itself
+    assert check("rnn-step-forward", lambda p, x, h: (step_right(p, x, h), {"x": x}), quiet=True).passed
+    import rnnlib
+    assert check("rnn-step-forward", rnnlib.rnn_step_forward, quiet=True).passed
+    # column-vector style with explicit transposes is the same maths
+    def columns(params, x_t, h_prev):
+        W, U, b = params["W"], params["U"], params["b"]
+        return np.tanh(b[:, None] + W @ h_prev.T + U @ x_t.T).T
+    assert check("rnn-step-forward", columns, quiet=True).passed
+
+
+STEP_MISTAKES = [
+    ("transposed W", lambda p, x, h: np.tanh(p["b"] + h @ p["W"] + x @ p["U"].T), "W transposed"),
+    ("missing bias", lambda p, x, h: np.tanh(h @ p["W"].T + x @ p["U"].T), "bias b is missing"),
+    ("relu", lambda p, x, h: np.maximum(p["b"] + h @ p["W"].T + x @ p["U"].T, 0), "ReLU"),
+    ("sigmoid", lambda p, x, h: 1 / (1 + np.exp(-(p["b"] + h @ p["W"].T + x @ p["U"].T))), "sigmoid"),
+    ("identity", lambda p, x, h: p["b"] + h @ p["W"].T + x @ p["U"].T, "pre-activation"),
+    ("swapped U and W", lambda p, x, h: np.tanh(p["b"] + h @ p["U"].T + x @ p["W"].T), "swapped U and W"),
+    ("no recurrence", lambda p, x, h: np.tanh(p["b"] + x @ p["U"].T), "does not depend on h_prev"),
+    ("no input", lambda p, x, h: np.tanh(p["b"] + h @ p["W"].T), "does not depend on x_t"),
+]
+
+
+@pytest.mark.parametrize("name, answer, feedback", STEP_MISTAKES, ids=[m[0] for m in STEP_MISTAKES])
+def test_step_forward_mistakes_get_specific_feedback(name, answer, feedback):
+    result = check("rnn-step-forward", answer, quiet=True)
+    assert result.status == "failed" and result.points == 0
+    assert feedback in result.feedback
+    # the feedback names only the mistake made (one line for one mistake)
+    assert result.feedback.count("\n- ") == 1
+
+
+def test_step_forward_two_mistakes_are_both_named():
+    result = check("rnn-step-forward", lambda p, x, h: np.maximum(h @ p["W"] + x @ p["U"].T, 0), quiet=True)
+    assert "W transposed" in result.feedback and "bias b is missing" in result.feedback and "ReLU" in result.feedback
+
+
+def test_step_forward_shape_dtype_and_in_place_mistakes():
+    squeezed = check("rnn-step-forward", lambda p, x, h: step_right(p, x, h).squeeze(), quiet=True)
+    assert "B=1" in squeezed.feedback and "batch dimension" in squeezed.feedback
+    transposed = check("rnn-step-forward", lambda p, x, h: step_right(p, x, h).T, quiet=True)
+    assert "transposed" in transposed.feedback
+    as_float64 = check("rnn-step-forward", lambda p, x, h: step_right(p, x, h).astype(np.float64), quiet=True)
+    assert "float32" in as_float64.feedback and "dtype" in as_float64.feedback
+
+    def in_place(params, x_t, h_prev):
+        a = params["b"]
+        a += h_prev[0] @ params["W"].T * 0
+        h_prev *= 1.0
+        h_prev += 1
+        return step_right(params, x_t, h_prev - 1)
+    assert "in place" in check("rnn-step-forward", in_place, quiet=True).feedback
+    assert "None" in check("rnn-step-forward", lambda p, x, h: None, quiet=True).feedback
+
+
+def test_step_forward_stub_and_errors():
+    assert check("rnn-step-forward", stub, quiet=True).status == "not attempted"
+
+    def only_square(params, x_t, h_prev):                            # right, but fails when d != m
+        W, U = params["W"], params["U"]
+        return np.tanh(params["b"] + h_prev @ W.T + x_t.reshape(h_prev.shape) @ U.T)
+    result = check("rnn-step-forward", only_square, quiet=True)
+    assert result.status == "failed" and "your function raised ValueError" in result.feedback
+    assert "B=2, d=3, m=5" in result.feedback
+    assert check("rnn-step-forward", "tanh(b + W h + U x)", quiet=True).status == "failed"
+
+
+def test_n_params_correct_and_library_agree():
+    import rnnlib
+    from rnnlib.exercises.rnn_equations import N_PARAMS_CASES
+
+    def right(m, d, C):
+        return m * m + m * d + C * m + m + C
+    assert check("rnn-n-params", right, quiet=True).passed
+    assert check("rnn-n-params", lambda m, d, C: float(right(m, d, C)), quiet=True).passed
+    assert check("rnn-n-params", lambda m, d, C: np.int64(right(m, d, C)), quiet=True).passed
+    for m, d, C in N_PARAMS_CASES:      # independent reference: count the arrays init_rnn makes
+        assert right(m, d, C) == sum(p.size for p in rnnlib.init_rnn(d, m, C).values())
+
+
+N_PARAMS_MISTAKES = [
+    ("no biases", lambda m, d, C: m * m + m * d + C * m, "both biases"),
+    ("no b", lambda m, d, C: m * m + m * d + C * m + C, "bias b"),
+    ("no c", lambda m, d, C: m * m + m * d + C * m + m, "output bias c"),
+    ("no V or c", lambda m, d, C: m * m + m * d + m, "output layer"),
+    ("no V", lambda m, d, C: m * m + m * d + m + C, "forgot V"),
+    ("W as m*d", lambda m, d, C: m * d + m * d + C * m + m + C, "W as m*d"),
+    ("U as d*d", lambda m, d, C: m * m + d * d + C * m + m + C, "U as d*d"),
+    ("h0 counted", lambda m, d, C: m * m + m * d + C * m + 2 * m + C, "initial state"),
+    ("per time step", lambda m, d, C: 10 * (m * m + m * d + C * m + m + C), "once per time step"),
+    ("added shapes", lambda m, d, C: 2 * m + m + d + C + m + m + C, "instead of multiplying"),
+]
+
+
+@pytest.mark.parametrize("name, answer, feedback", N_PARAMS_MISTAKES, ids=[m[0] for m in N_PARAMS_MISTAKES])
+def test_n_params_mistakes_get_specific_feedback(name, answer, feedback):
+    result = check("rnn-n-params", answer, quiet=True)
+    assert result.status == "failed" and feedback in result.feedback
+
+
+def test_n_params_signature_type_and_stub():
+    def with_T(m, d, C, T):
+        return T * (m * m + m * d + C * m + m + C)
+    assert "does not depend on the number of time steps" in check("rnn-n-params", with_T, quiet=True).feedback
+    assert "three arguments" in check("rnn-n-params", lambda m, d: m, quiet=True).feedback
+    assert "whole number" in check("rnn-n-params", lambda m, d, C: m + 0.5, quiet=True).feedback
+    assert "should return a number" in check("rnn-n-params", lambda m, d, C: "many", quiet=True).feedback
+    assert "expected 130" in check("rnn-n-params", lambda m, d, C: 1, quiet=True).feedback
+    assert check("rnn-n-params", stub, quiet=True).status == "not attempted"
+
+
+def hidden_right(params, x, h0):
+    h = [h0]
+    for t in range(x.shape[0]):
+        h.append(np.tanh(params["b"] + h[-1] @ params["W"].T + x[t] @ params["U"].T))
+    return np.stack(h)
+
+
+def test_hidden_states_correct_answers_pass():
+    import rnnlib
+    assert check("rnn-hidden-states", hidden_right, quiet=True).passed
+    assert check("rnn-hidden-states", lambda p, x, h0: list(hidden_right(p, x, h0)), quiet=True).passed
+    assert check("rnn-hidden-states", lambda p, x, h0: rnnlib.rnn_forward(p, x, h0).h, quiet=True).passed
+
+
+def _from_h0(params, x, h0):
+    return np.stack([h0] + [np.tanh(params["b"] + h0 @ params["W"].T + x[t] @ params["U"].T)
+                            for t in range(x.shape[0])])
+
+
+HIDDEN_MISTAKES = [
+    ("no h0", lambda p, x, h0: hidden_right(p, x, h0)[1:], "T entries, not T+1"),
+    ("last only", lambda p, x, h0: hidden_right(p, x, h0)[-1], "only the last hidden state"),
+    ("batch-major", lambda p, x, h0: hidden_right(p, x, h0).transpose(1, 0, 2), "batch-major"),
+    ("h[0] zeros", lambda p, x, h0: np.concatenate([np.zeros_like(h0)[None], hidden_right(p, x, h0)[1:]]),
+     "h[0] must be h0"),
+    ("from h0 every step", _from_h0, "starts each step from h0"),
+    ("zeros start", lambda p, x, h0: hidden_right(p, x, np.zeros_like(h0)), "zeros instead of the given h0"),
+]
+
+
+@pytest.mark.parametrize("name, answer, feedback", HIDDEN_MISTAKES, ids=[m[0] for m in HIDDEN_MISTAKES])
+def test_hidden_states_mistakes_get_specific_feedback(name, answer, feedback):
+    result = check("rnn-hidden-states", answer, quiet=True)
+    assert result.status == "failed" and feedback in result.feedback
+
+
+def test_hidden_states_stub_and_errors():
+    assert check("rnn-hidden-states", stub, quiet=True).status == "not attempted"
+
+    def off_by_one(params, x, h0):
+        h = [h0]
+        for t in range(1, x.shape[0] + 1):
+            h.append(np.tanh(params["b"] + h[-1] @ params["W"].T + x[t] @ params["U"].T))
+        return np.stack(h)
+    result = check("rnn-hidden-states", off_by_one, quiet=True)
+    assert "your function raised IndexError" in result.feedback and "T=5" in result.feedback

@@ -116,8 +116,8 @@ class UnknownExercise(KeyError):
 class Exercise:
     """One registered exercise.
 
-    label:   stable id, also the sphinx-exercise label without its ``ex-<chapter>-`` prefix
-             (e.g. "rnn-step-forward").
+    label:   stable id, unique across the book (e.g. "rnn-step-forward"); the notebook's
+             sphinx-exercise label is "ex-" + label and its nbgrader grade_id is the label.
     chapter: the notebook's name without extension (e.g. "rnn_equations").
     kind:    "code" (has a checker) or "written" (no checker; graded by hand).
     answer_name: the name the notebook defines the answer under (e.g. "rnn_step_forward"), so a
@@ -423,8 +423,9 @@ def close(actual, expected, rtol=None, atol=None):
         expected = np.asarray(expected)
         if actual.shape != expected.shape or actual.dtype == object:
             return False
-        default_rtol, default_atol = tolerance(np.result_type(actual.dtype, expected.dtype)
-                                               if np.issubdtype(actual.dtype, np.floating) else np.float64)
+        dtypes = [dt for dt in (actual.dtype, expected.dtype) if np.issubdtype(dt, np.floating)]
+        loosest = min(dtypes, key=lambda dt: dt.itemsize) if dtypes else np.float64
+        default_rtol, default_atol = tolerance(loosest)               # float32 vs float64: float32's
         return bool(np.allclose(actual, expected,
                                 rtol=default_rtol if rtol is None else rtol,
                                 atol=default_atol if atol is None else atol, equal_nan=False))
@@ -473,8 +474,8 @@ def compare(actual, expected, *, name="your output", context="", rtol=None, atol
         index = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
         at = f" at index {tuple(int(i) for i in index)}" if index else ""
         raise Mistake(f"{name} has the right shape but wrong values{where}: the largest difference "
-                      f"from the reference is {error.max():.3g}{at} (yours {actual[index]!r:.10}, "
-                      f"expected {expected[index]!r:.10}).")
+                      f"from the reference is {error.max():.3g}{at} (yours {float(actual[index]):.6g}, "
+                      f"expected {float(expected[index]):.6g}).")
 
 
 def first_match(actual, variants: Iterable, rtol=None, atol=None):

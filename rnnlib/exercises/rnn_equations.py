@@ -1,0 +1,298 @@
+"""Checkers for the exercises of the chapter "The RNN's equations and parameters".
+
+* ``rnn-step-forward``: implement one step, h^(t) = tanh(b + W h^(t-1) + U x^(t)), batched as
+  ``h_t = tanh(b + h_prev @ W.T + x_t @ U.T)``.
+* ``rnn-n-params``: count the parameters, n_params(m, d, C) = m*m + m*d + C*m + m + C.
+* ``rnn-hidden-states``: unroll the recurrence over a sequence, h (T+1, B, m) with h[0] = h0.
+* ``rnn-shared-theta`` (written): why θ is the same at every time step.
+
+Each checker runs the answer on several random and edge cases (B=1, d != m, T=1, float32)
+against the reference implementation in rnnlib, and recognises the usual mistakes by comparing
+the answer's output with what each mistake would produce.
+"""
+from __future__ import annotations
+
+import inspect
+import itertools
+import numbers
+
+import numpy as np
+
+from ..activations import sigmoid
+from ..rnn import init_rnn, rnn_forward, rnn_step_forward
+from . import Mistake, call, compare, describe, exercise, first_match, register
+
+CHAPTER = "rnn_equations"
+
+
+# ----------------------------------------------------------------------------------------------
+# Test cases shared by the checkers
+# ----------------------------------------------------------------------------------------------
+def _random_params(d, m, C, seed, dtype):
+    """init_rnn's parameters with a non-zero bias b (so a missing bias is detectable).
+
+    W from init_rnn is not symmetric, so h_prev @ W and h_prev @ W.T differ.
+    """
+    params = init_rnn(d, m, C, seed=seed, dtype=dtype)
+    rng = np.random.default_rng(seed + 100)
+    params["W"] *= 1.5                                               # (m, m) beyond tanh's linear range
+    params["b"][:] = rng.standard_normal(m).astype(dtype)            # (m,)
+    params["c"][:] = rng.standard_normal(C).astype(dtype)            # (C,)
+    return params
+
+
+def _copy(params):
+    return {key: value.copy() for key, value in params.items()}
+
+
+def _changed_in_place(originals, passed):
+    for name, (original, given) in zip(("params", "x_t", "h_prev"), zip(originals, passed)):
+        if isinstance(original, dict):
+            for key in original:
+                if not np.array_equal(original[key], given.get(key)):
+                    return f"params[{key!r}]"
+        elif not np.array_equal(original, given):
+            return name
+    return None
+
+
+# (context, B, d, m, dtype): the first case has d == m, so swapped or transposed U is detectable
+STEP_CASES = (
+    ("B=3, d=4, m=4", 3, 4, 4, np.float64),
+    ("B=2, d=3, m=5", 2, 3, 5, np.float64),
+    ("B=1, d=6, m=3", 1, 6, 3, np.float64),
+    ("B=4, d=5, m=7, float32", 4, 5, 7, np.float32),
+)
+
+_ACTIVATIONS = {
+    "tanh": np.tanh,
+    "relu": lambda a: np.maximum(a, 0),
+    "sigmoid": sigmoid,
+    "identity": lambda a: a,
+}
+
+_STEP_MISTAKES = {
+    "W_transposed": "you multiplied by W transposed: with one example per row, W h^(t-1) for every "
+                    "row is `h_prev @ W.T`, not `h_prev @ W` (W is not symmetric).",
+    "U_transposed": "you multiplied by U transposed: U x^(t) for every row is `x_t @ U.T`.",
+    "swapped": "you swapped U and W: W (m, m) multiplies the previous hidden state h^(t-1) and "
+               "U (m, d) multiplies the input x^(t).",
+    "no_bias": "the bias b is missing: a^(t) = b + W h^(t-1) + U x^(t).",
+    "relu": "you used ReLU, but this exercise asks for tanh: h^(t) = tanh(a^(t)).",
+    "sigmoid": "you used the sigmoid, but this exercise asks for tanh: h^(t) = tanh(a^(t)).",
+    "identity": "you returned the pre-activation a^(t): apply the activation, h^(t) = tanh(a^(t)).",
+    "no_h": "your h_t does not depend on h_prev: the term W h^(t-1) is missing, and without it "
+            "there is no recurrence.",
+    "no_x": "your h_t does not depend on x_t: the input term U x^(t) is missing.",
+}
+
+
+def _step_variant(params, x_t, h_prev, flags, activation):
+    """What an answer with the given mistakes returns (may raise for impossible shapes)."""
+    W, U, b = params["W"], params["U"], params["b"]
+    h_matrix, x_matrix = (U, W) if "swapped" in flags else (W, U)
+    h_term = h_prev @ (h_matrix if "W_transposed" in flags else h_matrix.T)       # (B, m)
+    x_term = x_t @ (x_matrix if "U_transposed" in flags else x_matrix.T)          # (B, m)
+    a_t = (0 if "no_h" in flags else h_term) + (0 if "no_x" in flags else x_term)
+    a_t = a_t if "no_bias" in flags else a_t + b                                  # (B, m)
+    return _ACTIVATIONS[activation](a_t)
+
+
+def _step_variants(params, x_t, h_prev):
+    """(feedback, output) for every combination of up to three typical mistakes, fewest first."""
+    structural = ("W_transposed", "U_transposed", "swapped", "no_bias", "no_h", "no_x")
+    combos = []
+    for activation in _ACTIVATIONS:
+        for count in range(0, 4):
+            for flags in itertools.combinations(structural, count):
+                if activation == "tanh" and not flags:
+                    continue
+                if "no_h" in flags and "no_x" in flags:
+                    continue
+                mistakes = list(flags) + ([] if activation == "tanh" else [activation])
+                combos.append((len(mistakes), flags, activation, mistakes))
+    combos.sort(key=lambda item: item[0])
+    for _, flags, activation, mistakes in combos:
+        feedback = "\n".join(f"- {_STEP_MISTAKES[name]}" for name in mistakes)
+        yield feedback, (lambda f=flags, act=activation: _step_variant(params, x_t, h_prev, f, act))
+
+
+def _first_array(result):
+    """Accept h_t or an (h_t, cache) tuple, as rnnlib's rnn_step_forward returns."""
+    if isinstance(result, (tuple, list)) and len(result) >= 1 and not np.isscalar(result[0]):
+        return result[0]
+    return result
+
+
+@exercise("rnn-step-forward", chapter=CHAPTER, points=2, answer_name="rnn_step_forward",
+          title="Implement one step of the RNN")
+def check_rnn_step_forward(answer):
+    """answer(params, x_t, h_prev) -> h_t (B, m), or (h_t, cache)."""
+    for context, B, d, m, dtype in STEP_CASES:
+        params = _random_params(d, m, 3, seed=B * 10 + d, dtype=dtype)
+        rng = np.random.default_rng(B + 7 * m)
+        x_t = rng.standard_normal((B, d)).astype(dtype)                 # (B, d)
+        h_prev = rng.uniform(-1, 1, (B, m)).astype(dtype)               # (B, m)
+        expected, _ = rnn_step_forward(params, x_t, h_prev)             # (B, m)
+        passed = (_copy(params), x_t.copy(), h_prev.copy())
+        h_t = _first_array(call(answer, *passed, context=f"{context}: params, x_t of shape "
+                                f"{x_t.shape}, h_prev of shape {h_prev.shape}"))
+        changed = _changed_in_place((params, x_t, h_prev), passed)
+        if changed:
+            raise Mistake(f"your function changed its argument {changed} in place ({context}); "
+                          "compute a new array instead (e.g. `a_t = b + ...`, not `b += ...`).")
+        if isinstance(h_t, np.ndarray) and h_t.shape == expected.shape and not np.allclose(
+                h_t.astype(np.float64), expected.astype(np.float64), rtol=1e-4, atol=1e-5):
+            known = first_match(h_t.astype(np.float64), _step_variants(
+                {k: v.astype(np.float64) for k, v in params.items()},
+                x_t.astype(np.float64), h_prev.astype(np.float64)), rtol=1e-4, atol=1e-5)
+            if known:
+                raise Mistake(f"Your h_t is wrong ({context}):\n{known}")
+        compare(h_t, expected, name="your h_t", context=context)
+
+
+# ----------------------------------------------------------------------------------------------
+# Counting the parameters
+# ----------------------------------------------------------------------------------------------
+def n_params_reference(m, d, C):
+    """W (m, m) + U (m, d) + V (C, m) + b (m,) + c (C,)."""
+    return m * m + m * d + C * m + m + C
+
+
+_COUNT_MISTAKES = (
+    ("you forgot both biases: b has m entries and c has C.",
+     lambda m, d, C: m * m + m * d + C * m),
+    ("you forgot the bias b (m entries).", lambda m, d, C: m * m + m * d + C * m + C),
+    ("you forgot the output bias c (C entries).", lambda m, d, C: m * m + m * d + C * m + m),
+    ("you forgot the output layer: V (C, m) and c (C,) are parameters too.",
+     lambda m, d, C: m * m + m * d + m),
+    ("you forgot V, the (C, m) hidden-to-output matrix.", lambda m, d, C: m * m + m * d + m + C),
+    ("you forgot W, the (m, m) hidden-to-hidden matrix.", lambda m, d, C: m * d + C * m + m + C),
+    ("you counted W as m*d entries: W maps h^(t-1) (m entries) to a^(t) (m entries), so it is "
+     "(m, m).", lambda m, d, C: 2 * m * d + C * m + m + C),
+    ("you counted U as d*d entries: U maps x^(t) (d entries) to a^(t) (m entries), so it is "
+     "(m, d).", lambda m, d, C: m * m + d * d + C * m + m + C),
+    ("you counted V as m*m entries: V maps h^(t) (m entries) to o^(t) (C entries), so it is "
+     "(C, m).", lambda m, d, C: 2 * m * m + m * d + m + C),
+    ("you counted the initial state h^(0) (m entries) as a parameter; in this chapter it is "
+     "given, not learned.", lambda m, d, C: n_params_reference(m, d, C) + m),
+    ("you added the two dimensions of each matrix instead of multiplying them: a (rows, columns) "
+     "matrix has rows*columns entries.", lambda m, d, C: (m + m) + (m + d) + (C + m) + m + C),
+)
+
+N_PARAMS_CASES = ((6, 3, 10), (1, 1, 1), (2, 10, 3), (128, 65, 65), (7, 7, 7), (100, 1, 2))
+
+
+@exercise("rnn-n-params", chapter=CHAPTER, points=1, answer_name="n_params",
+          title="Count the parameters")
+def check_n_params(answer):
+    """answer(m, d, C) -> the number of trainable numbers in W, U, V, b, c."""
+    if not callable(answer):
+        raise Mistake(f"expected a function n_params(m, d, C), got {describe(answer)}")
+    try:
+        signature = inspect.signature(answer)
+    except (TypeError, ValueError):
+        signature = None
+    if signature is not None:
+        try:
+            signature.bind(1, 2, 3)
+        except TypeError:
+            names = list(signature.parameters)
+            if len(names) > 3 or any(n in ("T", "t", "tau", "steps", "length") for n in names):
+                raise Mistake(f"your function takes {names}, but it must take only (m, d, C): the "
+                              "count does not depend on the number of time steps T, because the "
+                              "same parameters θ are used at every step.") from None
+            raise Mistake(f"your function takes {names}; it must take three arguments (m, d, C).") from None
+    for m, d, C in N_PARAMS_CASES:
+        context = f"m={m}, d={d}, C={C}"
+        count = call(answer, m, d, C, context=context)
+        if isinstance(count, bool) or not isinstance(count, (numbers.Real, np.number)):
+            raise Mistake(f"n_params({m}, {d}, {C}) should return a number, got {describe(count)}")
+        if not float(count).is_integer():
+            raise Mistake(f"n_params({m}, {d}, {C}) returned {count}, which is not a whole number: "
+                          "a parameter count is an integer.")
+        expected = n_params_reference(m, d, C)
+        count = int(count)
+        if count == expected:
+            continue
+        for feedback, variant in _COUNT_MISTAKES:
+            if count == variant(m, d, C):
+                raise Mistake(f"n_params({m}, {d}, {C}) returned {count}, expected {expected}: {feedback}")
+        if count % expected == 0 and count // expected > 1:
+            raise Mistake(f"n_params({m}, {d}, {C}) returned {count}, {count // expected} times the "
+                          "right count: did you count the parameters once per time step? The same "
+                          "θ is used at every t, so each parameter counts once.")
+        raise Mistake(f"n_params({m}, {d}, {C}) returned {count}, expected {expected}. List the "
+                      "parameters with their shapes (W, U, V, b, c) and multiply out each shape.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Unrolling over a sequence
+# ----------------------------------------------------------------------------------------------
+# (context, T, B, d, m, dtype)
+SEQUENCE_CASES = (
+    ("T=5, B=3, d=4, m=6", 5, 3, 4, 6, np.float64),
+    ("T=1, B=2, d=3, m=2", 1, 2, 3, 2, np.float64),
+    ("T=7, B=1, d=2, m=5", 7, 1, 2, 5, np.float64),
+    ("T=4, B=3, d=5, m=3, float32", 4, 3, 5, 3, np.float32),
+)
+
+
+def _unrolled(params, x, start, from_h0_every_step=False):
+    """h (T+1, B, m) of a tanh RNN, by the reference step function."""
+    h = [start]
+    for t in range(1, x.shape[0] + 1):
+        previous = start if from_h0_every_step else h[t - 1]
+        h.append(rnn_step_forward(params, x[t - 1], previous)[0])
+    return np.stack(h)
+
+
+@exercise("rnn-hidden-states", chapter=CHAPTER, points=2, answer_name="hidden_states",
+          title="Unroll the recurrence over a sequence")
+def check_hidden_states(answer):
+    """answer(params, x, h0) -> h (T+1, B, m) with h[0] = h0 and h[t] = step(x[t-1], h[t-1])."""
+    for context, T, B, d, m, dtype in SEQUENCE_CASES:
+        params = _random_params(d, m, 3, seed=T + 10 * B, dtype=dtype)
+        rng = np.random.default_rng(T * 3 + d)
+        x = rng.standard_normal((T, B, d)).astype(dtype)                 # (T, B, d)
+        h0 = rng.uniform(-1, 1, (B, m)).astype(dtype)                    # (B, m)
+        expected = rnn_forward(params, x, h0).h                          # (T+1, B, m)
+        passed = (_copy(params), x.copy(), h0.copy())
+        h = call(answer, *passed, context=f"{context}: x of shape {x.shape}, h0 of shape {h0.shape}")
+        if isinstance(h, (tuple, list)) and len(h) and isinstance(h[0], np.ndarray) and h[0].shape == (B, m) \
+                and len(h) == T + 1:
+            h = np.stack(h)                                              # a list of T+1 states is fine
+        changed = _changed_in_place((params, x, h0), passed)
+        if changed:
+            raise Mistake(f"your function changed its argument {changed.replace('x_t', 'x').replace('h_prev', 'h0')} "
+                          f"in place ({context}); keep the inputs unchanged.")
+        if isinstance(h, np.ndarray) and h.shape == expected.shape and np.allclose(h, expected, rtol=1e-4, atol=1e-5):
+            continue
+        params64 = {key: value.astype(np.float64) for key, value in params.items()}
+        x64, h064, expected64 = x.astype(np.float64), h0.astype(np.float64), expected.astype(np.float64)
+        if (isinstance(h, np.ndarray) and h.shape == expected.shape
+                and np.allclose(h[1:], expected64[1:], rtol=1e-4, atol=1e-5)):
+            raise Mistake(f"Your h is wrong ({context}): h[0] must be h0 (your later states are right).")
+        known = first_match(h, [
+            ("your array has T entries, not T+1: h[0] must be h0, and h[1], ..., h[T] the hidden "
+             "states after each input (the index mapping h^(t) -> h[t]).", expected64[1:]),
+            ("you returned only the last hidden state h^(T); return every state, h of shape "
+             "(T+1, B, m).", expected64[-1]),
+            ("your array is batch-major (B, T+1, m); rnnlib is time-major: h[t] is the state of "
+             "every sequence at time t, shape (T+1, B, m).", expected64.transpose(1, 0, 2)),
+            ("every step must start from the previous hidden state h^(t-1); yours starts each step "
+             "from h0, so nothing is carried through time.",
+             lambda: _unrolled(params64, x64, h064, from_h0_every_step=True)),
+            ("you started from zeros instead of the given h0.",
+             lambda: _unrolled(params64, x64, np.zeros((B, m)))),
+        ], rtol=1e-4, atol=1e-5)
+        if known:
+            raise Mistake(f"Your h is wrong ({context}): {known}")
+        compare(h, expected, name="your h", context=context)
+
+
+# ----------------------------------------------------------------------------------------------
+# Written exercise (graded by hand; registered for the exercise index and the grader)
+# ----------------------------------------------------------------------------------------------
+register("rnn-shared-theta", chapter=CHAPTER, points=1, kind="written",
+         title="Why θ is the same at every time step")
