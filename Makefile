@@ -32,7 +32,7 @@ book: $(STAMP)
 	@echo "Book built. Open file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --nbval-lax --timeout=1800 \
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval-lax --timeout=1800 \
 		-p no:cacheprovider -ra tests book $(PYTEST_ARGS)
 
 lab: $(STAMP)
