@@ -426,3 +426,78 @@ def test_cache_type():
     params = random_params(m=2, C=2)
     cache = recursive_forward(params, chain_tree(3), np.ones((3, 2)))
     assert isinstance(cache, RecursiveCache) and cache.h.shape == (5, 2) and cache.y_hat.shape == (1, 2)
+
+
+# --------------------------------------------------------------------------------------------
+# The chapter's exercise checkers: right answers pass, the usual mistakes are named
+# --------------------------------------------------------------------------------------------
+def _depth(nested):
+    return 0 if not isinstance(nested, tuple) else 1 + max(_depth(nested[0]), _depth(nested[1]))
+
+
+def _balanced(leaves):
+    if len(leaves) == 1:
+        return leaves[0]
+    mid = (len(leaves) + 1) // 2
+    return (_balanced(leaves[:mid]), _balanced(leaves[mid:]))
+
+
+def _compose(params, h_left, h_right):
+    return np.tanh(params["b"] + np.concatenate([h_left, h_right], axis=1) @ params["W"].T)
+
+
+def _compose_backward(params, dh, h_left, h_right, h):
+    W = params["W"]
+    m = W.shape[0]
+    da = dh * (1 - h ** 2)
+    dh_children = da @ W
+    return dh_children[:, :m], dh_children[:, m:], da.T @ np.concatenate([h_left, h_right], axis=1), da.sum(axis=0)
+
+
+def _stub(*args):
+    raise NotImplementedError()
+
+
+def test_exercise_checkers_pass_right_answers():
+    from rnnlib.exercises import check, list_exercises
+
+    for label, answer in (("recursive-depth", _depth), ("recursive-balanced", _balanced),
+                          ("recursive-compose", _compose), ("recursive-compose-backward", _compose_backward)):
+        assert check(label, answer, quiet=True).passed, label
+        assert check(label, _stub, quiet=True).status == "not attempted"
+    labels = {e.label for e in list_exercises("recursive")}
+    assert {"recursive-right-chain", "recursive-parallel-steps", "recursive-parser-cost"} <= labels
+
+
+def test_exercise_checkers_name_the_usual_mistakes():
+    from rnnlib.exercises import check
+
+    def nodes(nested):
+        return 1 + (0 if not isinstance(nested, tuple) else max(nodes(nested[0]), nodes(nested[1])))
+
+    def chain(leaves):
+        tree = leaves[0]
+        for leaf in leaves[1:]:
+            tree = (tree, leaf)
+        return tree
+
+    def no_tanh(params, h_left, h_right):
+        return params["b"] + np.concatenate([h_left, h_right], axis=1) @ params["W"].T
+
+    def swapped(params, dh, h_left, h_right, h):
+        left, right, dW, db = _compose_backward(params, dh, h_left, h_right, h)
+        return right, left, dW, db
+
+    def no_derivative(params, dh, h_left, h_right, h):
+        return _compose_backward(params, dh, h_left, h_right, np.zeros_like(h))
+
+    cases = [("recursive-depth", nodes, "counted the nodes"),
+             ("recursive-balanced", chain, "chain"),
+             ("recursive-balanced", lambda leaves: _balanced(leaves[::-1]), "out of order"),
+             ("recursive-compose", no_tanh, "forgot the tanh"),
+             ("recursive-compose", lambda p, l, r: _compose(p, r, l), "swapped"),
+             ("recursive-compose-backward", swapped, "swapped"),
+             ("recursive-compose-backward", no_derivative, "derivative of tanh")]
+    for label, answer, phrase in cases:
+        result = check(label, answer, quiet=True)
+        assert result.status == "failed" and phrase in result.feedback, (label, result.feedback)
