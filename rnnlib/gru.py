@@ -32,9 +32,9 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .activations import sigmoid
 from .losses import softmax
 from .lstm import (
+    _sigmoid_,
     check_gated_params,
     check_gated_sequence,
     check_step_inputs,
@@ -63,14 +63,20 @@ def init_gru(d, m, C, seed=0, dtype=np.float64):
 # ----------------------------------------------------------------------------------------------
 # The cell's math, shared by the step functions and the sequence loop
 # ----------------------------------------------------------------------------------------------
-def _gru_cell(zx, hx, h_prev, W_zr, W_h, m):
-    """One step from the input projections zx (B, 2m) = b_zr + U_zr x, hx (B, m) = b_h + U_h x."""
-    zr = sigmoid(zx + h_prev @ W_zr.T)                                                # (B, 2m)
-    z, r = zr[:, :m], zr[:, m:]                                                       # (B, m) each
-    rh = r * h_prev                                                                   # (B, m) r * h^(t-1)
-    h_tilde = np.tanh(hx + rh @ W_h.T)                                                # (B, m)
-    h = h_prev + z * (h_tilde - h_prev)                                               # (B, m) (1-z) h_prev + z h_tilde
-    return z, r, rh, h_tilde, h
+def _gru_cell(a, h_prev, W_zr, W_h, rh, h):
+    """One step in place: a (B, 3m) holds b + U x^(t) for [z, r, h] and becomes [z, r, h_tilde];
+    r * h^(t-1) and h^(t) are written into rh and h (B, m). Returns views z, r, h_tilde."""
+    m = h_prev.shape[1]
+    a[:, : 2 * m] += h_prev @ W_zr.T                                                  # (B, 2m) + W_z h, W_r h
+    _sigmoid_(a[:, : 2 * m])                                                          # (B, 2m) z, r
+    z, r, h_tilde = a[:, :m], a[:, m: 2 * m], a[:, 2 * m:]                            # (B, m) views
+    np.multiply(r, h_prev, out=rh)                                                    # (B, m) r * h^(t-1)
+    h_tilde += rh @ W_h.T                                                             # (B, m) + W_h (r * h^(t-1))
+    np.tanh(h_tilde, out=h_tilde)                                                     # (B, m) candidate
+    np.subtract(h_tilde, h_prev, out=h)                                               # (B, m)
+    h *= z
+    h += h_prev                                                                       # (B, m) (1-z) h_prev + z h_tilde
+    return z, r, h_tilde
 
 
 def _gru_cell_backward(dh, h_prev, z, r, h_tilde, W_zr, W_h):
@@ -119,8 +125,9 @@ def gru_step_forward(params, x_t, h_prev, mask_t=None):
     h_prev = _check_state("h_prev", h_prev, B, m, dtype)                             # (B, m)
     W, U, b = stack_gates(params, GATES)                                              # (3m, m), (3m, d), (3m,)
 
-    Ux_b = x_t @ U.T + b                                                              # (B, 3m)
-    z, r, rh, h_tilde, h_t = _gru_cell(Ux_b[:, : 2 * m], Ux_b[:, 2 * m:], h_prev, W[: 2 * m], W[2 * m:], m)
+    a = x_t @ U.T + b                                                                 # (B, 3m)
+    rh, h_t = np.empty((B, m), dtype=dtype), np.empty((B, m), dtype=dtype)            # (B, m) each
+    z, r, h_tilde = _gru_cell(a, h_prev, W[: 2 * m], W[2 * m:], rh, h_t)              # (B, m) each
     if mask_t is not None:
         h_t = np.where(mask_t[:, None], h_t, h_prev)                                  # (B, m) padded: keep h
 
@@ -168,8 +175,8 @@ class GRUCache:
 
     x: np.ndarray               # (T, B, d)
     h: np.ndarray               # (T+1, B, m), h[0] = h0
-    z: np.ndarray               # (T, B, m) update gate
-    r: np.ndarray               # (T, B, m) reset gate
+    z: np.ndarray               # (T, B, m) update gate      (z, r, h_tilde are views of
+    r: np.ndarray               # (T, B, m) reset gate       one (T, B, 3m) array)
     rh: np.ndarray              # (T, B, m) r^(t) * h^(t-1)
     h_tilde: np.ndarray         # (T, B, m) candidate
     o: np.ndarray               # (T, B, C)
@@ -197,15 +204,16 @@ def gru_forward(params, x, h0=None, mask=None):
     W_zr, W_h = W[: 2 * m], W[2 * m:]                                                 # (2m, m), (m, m)
     V, c = params["V"], params["c"]
 
-    Ux_b = (x.reshape(T * B, d) @ U.T).reshape(T, B, 3 * m) + b                      # (T, B, 3m) all steps at once
+    gates = (x.reshape(T * B, d) @ U.T).reshape(T, B, 3 * m)                         # (T, B, 3m) all steps at once
+    gates += b                                                                        # b + U x^(t), becomes [z, r, h_tilde]
     h = np.empty((T + 1, B, m), dtype=dtype)                                          # (T+1, B, m)
-    z, r, rh, h_tilde = (np.empty((T, B, m), dtype=dtype) for _ in range(4))          # (T, B, m) each
+    rh = np.empty((T, B, m), dtype=dtype)                                             # (T, B, m)
     h[0] = h0
     for t in range(1, T + 1):
-        z[t - 1], r[t - 1], rh[t - 1], h_tilde[t - 1], h[t] = _gru_cell(
-            Ux_b[t - 1, :, : 2 * m], Ux_b[t - 1, :, 2 * m:], h[t - 1], W_zr, W_h, m)
+        _gru_cell(gates[t - 1], h[t - 1], W_zr, W_h, rh[t - 1], h[t])                 # gates, h^(t)
         if mask is not None:
-            h[t] = np.where(mask[t - 1][:, None], h[t], h[t - 1])                     # padded: h^(t) = h^(t-1)
+            np.copyto(h[t], h[t - 1], where=~mask[t - 1][:, None])                    # padded: h^(t) = h^(t-1)
+    z, r, h_tilde = (gates[:, :, k * m: (k + 1) * m] for k in range(3))              # (T, B, m) views
     o = h[1:] @ V.T + c                                                               # (T, B, C) o^(t) = c + V h^(t)
     y_hat = softmax(o)                                                                # (T, B, C)
     return GRUCache(x=x, h=h, z=z, r=r, rh=rh, h_tilde=h_tilde, o=o, y_hat=y_hat, mask=mask,

@@ -31,7 +31,8 @@ forget gates near sigmoid(1) ≈ 0.73, open.
 
 Variable-length batches: ``mask`` (T, B) is True at a real step; a padded step leaves h and s
 unchanged and adds no loss. The dtype of every array follows the parameters' (float64 or float32).
-Internally the four gates are stacked into one (4m, m) matrix so each step is one product.
+Internally the four gates are stacked into one (4m, m) matrix so each step is one product, and
+each step works in place on preallocated arrays (sigmoid(a) is computed as (1 + tanh(a/2)) / 2).
 """
 from __future__ import annotations
 
@@ -42,7 +43,6 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from ._checks import as_float_array, check_mask, check_params, check_positive_int, check_shape
-from .activations import sigmoid
 from .rnn import _check_state, rnn_loss
 from .losses import softmax
 
@@ -178,31 +178,41 @@ def state_grad(dstate, shape):
 # ----------------------------------------------------------------------------------------------
 # The cell's math, shared by the step functions and the sequence loop
 # ----------------------------------------------------------------------------------------------
-def _lstm_cell(z, s_prev, m):
-    """Gates and new state from the stacked pre-activations z (B, 4m) and s^(t-1) (B, m)."""
-    ifq = sigmoid(z[:, : 3 * m])                                                      # (B, 3m)
-    i, f, q = ifq[:, :m], ifq[:, m: 2 * m], ifq[:, 2 * m:]                            # (B, m) each
-    g = np.tanh(z[:, 3 * m:])                                                         # (B, m)
-    s = f * s_prev + i * g                                                            # (B, m) s^(t)
-    tanh_s = np.tanh(s)                                                               # (B, m)
-    h = q * tanh_s                                                                    # (B, m) h^(t)
-    return i, f, q, g, s, tanh_s, h
+def _sigmoid_(a):
+    """sigmoid(a) = (1 + tanh(a/2)) / 2, computed in place (no overflow, dtype kept, fast)."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
 
 
-def _lstm_cell_backward(dh, ds_next, i, f, q, g, s_prev, tanh_s):
-    """dJ/dz (B, 4m) and the gradient reaching s^(t-1) through the forget gate.
+def _lstm_cell(z, s_prev, s, tanh_s, h):
+    """One cell update, in place: the pre-activations z (B, 4m) become the gates [i, f, q, g];
+    s^(t), tanh(s^(t)) and h^(t) are written into s, tanh_s and h (B, m). Returns views i, f, q, g."""
+    m = s_prev.shape[1]
+    _sigmoid_(z[:, : 3 * m])                                                          # (B, 3m) i, f, q
+    np.tanh(z[:, 3 * m:], out=z[:, 3 * m:])                                           # (B, m) g
+    i, f, q, g = z[:, :m], z[:, m: 2 * m], z[:, 2 * m: 3 * m], z[:, 3 * m:]           # (B, m) views
+    np.multiply(f, s_prev, out=s)                                                     # (B, m) f * s^(t-1)
+    s += i * g                                                                        # (B, m) s^(t) = f s^(t-1) + i g
+    np.tanh(s, out=tanh_s)                                                            # (B, m)
+    np.multiply(q, tanh_s, out=h)                                                     # (B, m) h^(t) = q tanh(s^(t))
+    return i, f, q, g
+
+
+def _lstm_cell_backward(dh, ds_next, i, f, q, g, s_prev, tanh_s, dz):
+    """Write dJ/dz (B, 4m) into dz; return the gradient reaching s^(t-1) through the forget gate.
 
     dh: dJ/dh^(t); ds_next: dJ/ds^(t) from later steps (not through h^(t)).
     """
+    m = s_prev.shape[1]
     ds = ds_next + dh * q * (1 - tanh_s * tanh_s)                                     # (B, m) dJ/ds^(t)
-    di = ds * g                                                                       # (B, m)
-    df = ds * s_prev                                                                  # (B, m)
-    dq = dh * tanh_s                                                                  # (B, m)
-    dg = ds * i                                                                       # (B, m)
-    dz = np.concatenate(
-        [di * i * (1 - i), df * f * (1 - f), dq * q * (1 - q), dg * (1 - g * g)], axis=1
-    )                                                                                 # (B, 4m)
-    return dz, ds * f                                                                 # (B, 4m), (B, m)
+    np.multiply(ds * g, i * (1 - i), out=dz[:, :m])                                   # (B, m) di * sigmoid'
+    np.multiply(ds * s_prev, f * (1 - f), out=dz[:, m: 2 * m])                        # (B, m) df * sigmoid'
+    np.multiply(dh * tanh_s, q * (1 - q), out=dz[:, 2 * m: 3 * m])                    # (B, m) dq * sigmoid'
+    np.multiply(ds * i, 1 - g * g, out=dz[:, 3 * m:])                                 # (B, m) dg * tanh'
+    return ds * f                                                                     # (B, m)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -238,7 +248,8 @@ def lstm_step_forward(params, x_t, h_prev, s_prev, mask_t=None):
     W, U, b = stack_gates(params, GATES)                                              # (4m, m), (4m, d), (4m,)
 
     z = b + h_prev @ W.T + x_t @ U.T                                                  # (B, 4m) all gates
-    i, f, q, g, s_t, tanh_s, h_t = _lstm_cell(z, s_prev, m)                           # (B, m) each
+    s_t, tanh_s, h_t = (np.empty((B, m), dtype=dtype) for _ in range(3))              # (B, m) each
+    i, f, q, g = _lstm_cell(z, s_prev, s_t, tanh_s, h_t)                              # (B, m) each
     if mask_t is not None:
         h_t = np.where(mask_t[:, None], h_t, h_prev)                                  # (B, m) padded: keep h
         s_t = np.where(mask_t[:, None], s_t, s_prev)                                  # (B, m) padded: keep s
@@ -269,7 +280,8 @@ def lstm_step_backward(params, dh_t, ds_t, cache):
     dh_t = check_upstream("dh_t", dh_t, h_prev.shape, h_prev.dtype)                   # (B, m)
     ds_t = check_upstream("ds_t", ds_t, s_prev.shape, s_prev.dtype)                   # (B, m)
 
-    dz, ds_prev = _lstm_cell_backward(dh_t, ds_t, i, f, q, g, s_prev, tanh_s)        # (B, 4m), (B, m)
+    dz = np.empty((dh_t.shape[0], 4 * h_prev.shape[1]), dtype=h_prev.dtype)           # (B, 4m)
+    ds_prev = _lstm_cell_backward(dh_t, ds_t, i, f, q, g, s_prev, tanh_s, dz)         # (B, m)
     if mask_t is not None:
         dz *= mask_t[:, None]                                                         # (B, 4m) padded: no update
     dh_prev = dz @ W                                                                  # (B, m)
@@ -293,9 +305,9 @@ class LSTMCache:
     x: np.ndarray               # (T, B, d)
     h: np.ndarray               # (T+1, B, m), h[0] = h0
     s: np.ndarray               # (T+1, B, m) cell state, s[0] = c0
-    i: np.ndarray               # (T, B, m) input gate
-    f: np.ndarray               # (T, B, m) forget gate
-    q: np.ndarray               # (T, B, m) output gate
+    i: np.ndarray               # (T, B, m) input gate      (i, f, q, g are views of one
+    f: np.ndarray               # (T, B, m) forget gate      (T, B, 4m) array, stacked in
+    q: np.ndarray               # (T, B, m) output gate      that order)
     g: np.ndarray               # (T, B, m) candidate
     tanh_s: np.ndarray          # (T, B, m) tanh(s^(t)), t = 1..T
     o: np.ndarray               # (T, B, C)
@@ -325,18 +337,21 @@ def lstm_forward(params, x, h0=None, c0=None, mask=None):
     W, U, b = stack_gates(params, GATES)                                              # (4m, m), (4m, d), (4m,)
     V, c = params["V"], params["c"]
 
-    Ux_b = (x.reshape(T * B, d) @ U.T).reshape(T, B, 4 * m) + b                      # (T, B, 4m) all steps at once
+    gates = (x.reshape(T * B, d) @ U.T).reshape(T, B, 4 * m)                         # (T, B, 4m) all steps at once
+    gates += b                                                                        # b + U x^(t), becomes [i, f, q, g]
     h = np.empty((T + 1, B, m), dtype=dtype)                                          # (T+1, B, m)
     s = np.empty((T + 1, B, m), dtype=dtype)                                          # (T+1, B, m)
-    i, f, q, g, tanh_s = (np.empty((T, B, m), dtype=dtype) for _ in range(5))         # (T, B, m) each
+    tanh_s = np.empty((T, B, m), dtype=dtype)                                         # (T, B, m)
     h[0], s[0] = h0, c0
     for t in range(1, T + 1):
-        z = Ux_b[t - 1] + h[t - 1] @ W.T                                              # (B, 4m) b + W h^(t-1) + U x^(t)
-        i[t - 1], f[t - 1], q[t - 1], g[t - 1], s[t], tanh_s[t - 1], h[t] = _lstm_cell(z, s[t - 1], m)
+        z = gates[t - 1]                                                              # (B, 4m) view
+        z += h[t - 1] @ W.T                                                           # b + W h^(t-1) + U x^(t)
+        _lstm_cell(z, s[t - 1], s[t], tanh_s[t - 1], h[t])                            # gates, s^(t), h^(t)
         if mask is not None:
-            real = mask[t - 1][:, None]                                               # (B, 1)
-            h[t] = np.where(real, h[t], h[t - 1])                                     # padded: h^(t) = h^(t-1)
-            s[t] = np.where(real, s[t], s[t - 1])                                     # padded: s^(t) = s^(t-1)
+            padded = ~mask[t - 1][:, None]                                            # (B, 1)
+            np.copyto(h[t], h[t - 1], where=padded)                                   # padded: h^(t) = h^(t-1)
+            np.copyto(s[t], s[t - 1], where=padded)                                   # padded: s^(t) = s^(t-1)
+    i, f, q, g = (gates[:, :, k * m: (k + 1) * m] for k in range(4))                 # (T, B, m) views
     o = h[1:] @ V.T + c                                                               # (T, B, C) o^(t) = c + V h^(t)
     y_hat = softmax(o)                                                                # (T, B, C)
     return LSTMCache(x=x, h=h, s=s, i=i, f=f, q=q, g=g, tanh_s=tanh_s, o=o, y_hat=y_hat, mask=mask,
@@ -371,8 +386,8 @@ def lstm_backward(params, cache, y):
     ds_next = np.zeros((B, m), dtype=dtype)                                           # (B, m) from step t+1
     for t in range(T - 1, -1, -1):
         dh = dh_out[t] + dh_next                                                      # (B, m) dJ/dh^(t)
-        dz[t], ds_prev = _lstm_cell_backward(dh, ds_next, cache.i[t], cache.f[t], cache.q[t], cache.g[t],
-                                             s[t], cache.tanh_s[t])                   # (B, 4m), (B, m)
+        ds_prev = _lstm_cell_backward(dh, ds_next, cache.i[t], cache.f[t], cache.q[t], cache.g[t],
+                                      s[t], cache.tanh_s[t], dz[t])                   # dz^(t) (B, 4m)
         if mask is not None:
             real = mask[t][:, None]                                                   # (B, 1)
             dz[t] *= real                                                             # padded: no update
