@@ -329,13 +329,13 @@ def gradient_norms(grads_per_step):
 # ----------------------------------------------------------------------------------------------
 def train_with_gradient_norms(params, batches, num_steps, optimizer=None, *, forward=None, backward=None,
                               clip_norm=None, clip_value=None, progress=False, desc="training",
-                              **forward_kwargs):
+                              record_states=True, **forward_kwargs):
     """Train ``params`` in place like ``rnnlib.train`` and also record gradient norms per step.
 
     Returns (history, state_norms): ``history.loss`` and ``history.grad_norm`` (the global norm
     of the parameter gradient before clipping) at every training step, and ``state_norms``
     (steps, T+1) with ||dJ/dh^(k)|| over the batch for each k (any cache ``state_gradients``
-    accepts: RNN, skip-RNN, LSTM, GRU). A non-finite loss or gradient stops training: the
+    accepts: RNN, skip-RNN, LSTM, GRU), or None when ``record_states`` is False. A non-finite loss or gradient stops training: the
     history then ends with that step and ``history.diverged`` is True.
     """
     from tqdm.auto import tqdm
@@ -367,7 +367,8 @@ def train_with_gradient_norms(params, batches, num_steps, optimizer=None, *, for
             if not (np.isfinite(loss) and np.isfinite(norm)):
                 history.diverged = True
                 break
-            records.append(gradient_norms(state_gradients(params, cache, y)))      # (T+1,)
+            if record_states:
+                records.append(gradient_norms(state_gradients(params, cache, y)))  # (T+1,)
             if clip_norm is not None:
                 clip_grad_norm(grads, clip_norm)
             if clip_value is not None:
