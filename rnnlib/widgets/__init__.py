@@ -1,0 +1,335 @@
+"""Interactive figures for the book: one data function, two thin views.
+
+Every widget of the book follows the pattern of :mod:`rnnlib.widgets.hidden_state` (first used
+in the chapter "Recurrence and unfolding"). A widget author writes three small functions:
+
+``data(**controls) -> dict of arrays``
+    All the computation, pure NumPy, keyword arguments named like the controls. Both views
+    call this same function, so the live widget and the static twin can never disagree.
+``figure(data) -> plotly.graph_objects.Figure``
+    Builds the traces and the layout once (titles, axis labels, colours, legend).
+``traces(data) -> list of dict``
+    One dict per trace of ``figure(data)``, in the same order, holding only the trace
+    attributes that change with the data (for example ``{"x": ..., "y": ...}``).
+
+and gets two views from this module:
+
+* :class:`LiveFigure` (Jupyter, Binder): ipywidgets controls and a ``go.FigureWidget``; moving a
+  control calls ``data`` and writes ``traces(data)`` into the existing traces inside one
+  ``batch_update`` (updated in place: no flicker, no re-creation). ``last_compute_seconds``
+  records the time ``data`` took.
+* :func:`slider_figure` (the built book, no kernel): a plain ``go.Figure`` with one frame per
+  point of a grid of control values, computed by the same ``data``, and plotly sliders (one per
+  value of an optional second, "button" control, switched by buttons). Numbers are rounded to a
+  few significant digits and axis ranges are precomputed per frame, so the figure stays small and
+  every frame is scaled to its data. Keep the grid modest (tens of frames): the whole figure is
+  embedded in the page.
+
+Minimal example::
+
+    def data(frequency=1.0):
+        t = np.linspace(0, 1, 50)
+        return {"t": t, "y": np.sin(2 * np.pi * frequency * t)}
+
+    def figure(d):
+        return go.Figure(go.Scatter(x=d["t"], y=d["y"]), layout=dict(title="a sine"))
+
+    def traces(d):
+        return [{"y": d["y"]}]
+
+    live = LiveFigure(data, figure, traces,
+                      {"frequency": widgets.FloatSlider(value=1.0, min=0.5, max=4)})
+    live                     # displays controls + figure in Jupyter
+    slider_figure(data, figure, traces, slider=("frequency", [0.5, 1, 2, 4])).show()
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+__all__ = ["LiveFigure", "slider_figure", "round_significant", "round_relative", "frame_name"]
+
+
+def round_significant(value, digits=4):
+    """Round every number in ``value`` (array, list or scalar) to ``digits`` significant digits
+    and return plain Python floats/lists (short JSON). Non-finite numbers become None."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"digits must be an int >= 1, got {digits!r}")
+    array = np.asarray(value, dtype=np.float64)
+    fmt = f"{{:.{digits}g}}"
+    flat = [float(fmt.format(v)) if np.isfinite(v) else None for v in array.ravel()]
+    if array.ndim == 0:
+        return flat[0]
+    return np.array(flat, dtype=object).reshape(array.shape).tolist()
+
+
+def round_relative(value, digits=4):
+    """Round ``value`` to multiples of 10^-(digits-1) times the power of ten of its largest
+    magnitude: on a linear axis anything smaller is invisible, and zeros keep the JSON short.
+    Returns plain Python floats/lists (non-finite numbers become None)."""
+    array = np.asarray(value, dtype=np.float64)
+    finite = np.isfinite(array)
+    scale = np.max(np.abs(array[finite])) if finite.any() else 0.0
+    if scale == 0:
+        return round_significant(array, digits)
+    quantum = 10.0 ** (np.floor(np.log10(scale)) - digits + 1)
+    rounded = np.where(finite, np.round(np.where(finite, array, 0) / quantum) * quantum + 0.0,
+                       np.nan)
+    return round_significant(rounded, digits)
+
+
+def _rounded_update(update, digits, log_keys=()):
+    """Round the numeric arrays of one trace update: significant digits for keys drawn on a log
+    axis (``log_keys``), relative to the largest value otherwise."""
+    out = {}
+    for key, value in update.items():
+        if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number):
+            out[key] = (round_significant(value, digits) if key in log_keys
+                        else round_relative(value, digits))
+        else:
+            out[key] = value
+    return out
+
+
+def _log_keys(fig):
+    """For every trace, the set of its keys ("x", "y") drawn on a log axis."""
+    keys = []
+    for trace in fig.data:
+        found = set()
+        for letter in ("x", "y"):
+            axis_ref = getattr(trace, f"{letter}axis", None) or letter
+            if fig.layout[axis_ref.replace(letter, f"{letter}axis", 1)].type == "log":
+                found.add(letter)
+        keys.append(found)
+    return keys
+
+
+def frame_name(slider_value, button_value=None):
+    """The name of the frame for one grid point: ``"<button>|<slider>"`` or ``"<slider>"``."""
+    return f"{slider_value}" if button_value is None else f"{button_value}|{slider_value}"
+
+
+def _check_views(data_fn, figure_fn, traces_fn):
+    for name, fn in (("data_fn", data_fn), ("figure_fn", figure_fn), ("traces_fn", traces_fn)):
+        if not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+
+
+def _trace_updates(fig, traces_fn, data):
+    updates = traces_fn(data)
+    if len(updates) != len(fig.data):
+        raise ValueError(f"traces_fn returned {len(updates)} updates for a figure with "
+                         f"{len(fig.data)} traces")
+    return updates
+
+
+def _axis_ranges(fig, updates, pad=0.05):
+    """Layout entries {"xaxis.range": [lo, hi], ...} fitting the data of ``updates`` (each
+    trace's x and y, merged with the base figure), log axes in log10 units."""
+    values = {}
+    for trace, update in zip(fig.data, updates):
+        for letter in ("x", "y"):
+            axis_ref = getattr(trace, f"{letter}axis", None) or letter
+            axis = axis_ref.replace(letter, f"{letter}axis", 1)
+            v = update.get(letter, getattr(trace, letter, None))
+            if v is None:
+                continue
+            v = np.asarray(v, dtype=np.float64).ravel()
+            values.setdefault(axis, []).append(v)
+    layout = {}
+    for axis, chunks in values.items():
+        v = np.concatenate(chunks)
+        log = fig.layout[axis].type == "log"
+        if fig.layout[axis].range is not None and fig.layout[axis].autorange is False:
+            continue
+        v = v[np.isfinite(v)]
+        if log:
+            v = np.log10(v[v > 0])
+        if v.size == 0:
+            continue
+        lo, hi = float(v.min()), float(v.max())
+        span = hi - lo if hi > lo else max(1.0 if log else abs(hi), 1e-12)
+        layout[f"{axis}.range"] = round_significant([lo - pad * span, hi + pad * span], 6)
+    return layout
+
+
+class LiveFigure:
+    """The live view: ipywidgets ``controls`` (a dict name -> widget) above a
+    ``go.FigureWidget`` that every change of a control updates in place.
+
+    ``figure`` is the FigureWidget, ``widget`` the whole box (display either the LiveFigure or
+    ``widget``), ``data`` the data of the last update, ``last_compute_seconds`` the time the
+    data function took for it. ``update()`` recomputes from the controls' current values.
+    """
+
+    def __init__(self, data_fn, figure_fn, traces_fn, controls, columns=4):
+        import ipywidgets as widgets
+        import plotly.graph_objects as go
+
+        _check_views(data_fn, figure_fn, traces_fn)
+        if not isinstance(controls, dict) or not controls:
+            raise TypeError("controls must be a non-empty dict name -> ipywidget")
+        self.data_fn, self.figure_fn, self.traces_fn = data_fn, figure_fn, traces_fn
+        self.controls = controls
+        start = time.perf_counter()
+        self.data = data_fn(**self.values())
+        self.last_compute_seconds = time.perf_counter() - start
+        self.figure = go.FigureWidget(figure_fn(self.data))
+        self.updates = 0
+        for control in controls.values():
+            control.observe(self._on_change, names="value")
+        rows = [widgets.HBox(list(controls.values())[i:i + columns])
+                for i in range(0, len(controls), columns)]
+        self.widget = widgets.VBox(rows + [self.figure])
+
+    def values(self):
+        """The controls' current values, as keyword arguments of the data function."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def update(self):
+        """Recompute the data from the controls and write it into the existing traces."""
+        start = time.perf_counter()
+        data = self.data_fn(**self.values())
+        self.last_compute_seconds = time.perf_counter() - start
+        updates = _trace_updates(self.figure, self.traces_fn, data)
+        with self.figure.batch_update():
+            for trace, update in zip(self.figure.data, updates):
+                trace.update(update)
+        self.data = data
+        self.updates += 1
+
+    def _on_change(self, change):
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def slider_figure(data_fn, figure_fn, traces_fn, slider, buttons=None, fixed=None, active=None,
+                  digits=4, slider_prefix=None, button_label=None):
+    """The static, kernel-free view: a ``go.Figure`` with a frame for every grid point.
+
+    slider:  (name, values) of the control the slider moves.
+    buttons: optional (name, values) of a second control switched by buttons; there is then
+             one slider per button value (only the chosen one is visible), so the figure has a
+             slider step for every grid point.
+    fixed:   other keyword arguments of ``data_fn``, the same for every frame.
+    active:  (slider_value, button_value) shown first (default: the first of each).
+    digits:  significant digits kept in the embedded numbers.
+
+    Frames are named by :func:`frame_name`; each holds ``traces_fn(data)`` (rounded) and the
+    axis ranges that fit it.
+    """
+    import plotly.graph_objects as go
+
+    _check_views(data_fn, figure_fn, traces_fn)
+    slider_name, slider_values = _check_grid("slider", slider)
+    button_name, button_values = (None, [None]) if buttons is None else _check_grid("buttons",
+                                                                                    buttons)
+    fixed = dict(fixed or {})
+    if active is None:
+        active = (slider_values[0], button_values[0])
+    if active[0] not in slider_values or active[1] not in button_values:
+        raise ValueError(f"active must be a grid point (slider value, button value), got {active}")
+    i_active, j_active = slider_values.index(active[0]), button_values.index(active[1])
+
+    def kwargs(s, bv):
+        kw = {**fixed, slider_name: s}
+        if button_name is not None:
+            kw[button_name] = bv
+        return kw
+
+    base = figure_fn(data_fn(**kwargs(*active)))
+    per_point, log_keys = {}, _log_keys(base)
+    for bv in button_values:
+        for s in slider_values:
+            updates = _trace_updates(base, traces_fn, data_fn(**kwargs(s, bv)))
+            per_point[(s, bv)] = ([_rounded_update(u, digits, keys)
+                                   for u, keys in zip(updates, log_keys)],
+                                  _axis_ranges(base, updates))
+    # attributes equal in every frame (e.g. the time axis) stay in the figure only
+    first = per_point[(active[0], active[1])][0]
+    constant = {(i, key) for i, u in enumerate(first) for key in u
+                if all(p[0][i].get(key) == u[key] for p in per_point.values())}
+    fig = go.Figure(base)
+    for trace, update in zip(fig.data, first):
+        trace.update(update)
+    fig.update_layout(_nested(per_point[(active[0], active[1])][1]))
+    changing = {}
+    for point, (rounded, ranges) in per_point.items():
+        changing[point] = [{k: v for k, v in u.items() if (i, k) not in constant}
+                           for i, u in enumerate(rounded)]
+    fig.frames = [go.Frame(name=frame_name(s, bv), data=changing[(s, bv)],
+                           layout=_nested(per_point[(s, bv)][1]))
+                  for bv in button_values for s in slider_values]
+
+    prefix = slider_prefix if slider_prefix is not None else f"{slider_name} = "
+    sliders = []
+    for j, bv in enumerate(button_values):
+        steps = [dict(method="animate", label=f"{s}",
+                      args=[[frame_name(s, bv)],
+                            dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                 transition=dict(duration=0))])
+                 for s in slider_values]
+        sliders.append(dict(steps=steps, active=i_active, visible=(j == j_active),
+                            currentvalue=dict(prefix=prefix if bv is None
+                                              else f"{bv}: {prefix}"),
+                            pad=dict(t=40), x=0.0, len=1.0))
+    fig.update_layout(sliders=sliders)
+    if button_name is not None:
+        menu = []
+        for j, bv in enumerate(button_values):
+            rounded, ranges = changing[(active[0], bv)], per_point[(active[0], bv)][1]
+            data_update = {}
+            keys = sorted({k for u in rounded for k in u})
+            for key in keys:
+                data_update[key] = [u[key] if key in u else _plain(getattr(trace, key))
+                                    for trace, u in zip(fig.data, rounded)]
+            layout_update = dict(ranges)
+            for k in range(len(button_values)):
+                layout_update[f"sliders[{k}].visible"] = (k == j)
+                layout_update[f"sliders[{k}].active"] = i_active
+            menu.append(dict(label=f"{bv}", method="update", args=[data_update, layout_update]))
+        fig.update_layout(updatemenus=[dict(
+            type="buttons", direction="right", buttons=menu, active=j_active, showactive=True,
+            x=0.0, xanchor="left", y=1.0, yanchor="bottom", pad=dict(b=8))])
+        if button_label:
+            fig.add_annotation(text=button_label, x=0, y=1.0, xref="paper", yref="paper",
+                               xanchor="right", yanchor="bottom", showarrow=False)
+    return fig
+
+
+def _plain(value):
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _nested(flat):
+    """{"xaxis.range": r} -> {"xaxis": {"range": r}} (what go.Frame / update_layout accept)."""
+    out = {}
+    for key, value in flat.items():
+        axis, attr = key.split(".", 1)
+        out.setdefault(axis, {})[attr] = value
+    return out
+
+
+def _check_grid(what, grid):
+    if not (isinstance(grid, (tuple, list)) and len(grid) == 2 and isinstance(grid[0], str)):
+        raise TypeError(f"{what} must be a pair (name, values), got {grid!r}")
+    name, values = grid
+    values = list(values)
+    if not values:
+        raise ValueError(f"{what} values must not be empty")
+    if len(set(map(str, values))) != len(values):
+        raise ValueError(f"{what} values must be distinct, got {values}")
+    return name, values
