@@ -384,3 +384,55 @@ def test_hidden_states_stub_and_errors():
         return np.stack(h)
     result = check("rnn-hidden-states", off_by_one, quiet=True)
     assert "your function raised IndexError" in result.feedback and "T=5" in result.feedback
+
+
+def test_result_is_not_shown_twice_in_a_notebook(demo, capsys):
+    result = check(demo, lambda a, b: a + b)
+    assert capsys.readouterr().out.count("Correct") == 1
+    result._ipython_display_()               # IPython displays the cell's value right after
+    assert capsys.readouterr().out == ""
+    result._ipython_display_()               # displayed again later: shown
+    assert "Correct" in capsys.readouterr().out
+    quiet = check(demo, lambda a, b: a + b, quiet=True)
+    quiet._ipython_display_()
+    assert "Correct" in capsys.readouterr().out
+    assert "_echoed" not in quiet.as_dict()
+
+
+# ----------------------------------------------------------------------------------------------
+# The chapter notebook and the registry agree
+# ----------------------------------------------------------------------------------------------
+def test_chapter_notebook_exercises_match_the_registry():
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "book" / "rnn_equations.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    sources = [(cell.cell_type, cell.source, cell.metadata) for cell in nb.cells]
+    directive_labels = set(re.findall(r":label: ex-([\w-]+)", "\n".join(s for t, s, _ in sources if t == "markdown")))
+    registered = {e.label: e for e in list_exercises(chapter="rnn_equations")}
+    assert directive_labels == set(registered)
+    written = {label for label, e in registered.items() if e.kind == "written"}
+    for label in written:     # a written exercise has its solution in a dropdown
+        assert re.search(r"```\{solution\} ex-" + label + r"\n:class: dropdown", "\n".join(s for _, s, _ in sources))
+    code_cells = [(s, m) for t, s, m in sources if t == "code"]
+    checked = [re.fullmatch(r'check\("([\w-]+)", (\w+)\)', s.strip()) for s, _ in code_cells]
+    checked = {m.group(1): m.group(2) for m in checked if m}
+    assert set(checked) == set(registered) - written
+    for label, answer_name in checked.items():
+        assert registered[label].answer_name == answer_name
+        index = next(i for i, (s, _) in enumerate(code_cells) if s.strip().startswith(f'check("{label}"'))
+        source, metadata = code_cells[index - 1]       # the solution cell comes right before
+        assert f"def {answer_name}(" in source
+        assert "### BEGIN SOLUTION" in source and "### END SOLUTION" in source
+        assert metadata["nbgrader"] == {"solution": True, "grade": False, "locked": False,
+                                        "grade_id": label, "schema_version": 3}
+        assert "hide-input" in metadata["tags"]
+    # no other cell uses a student's function: later cells use the library's reference
+    for source, metadata in code_cells:
+        if "nbgrader" in metadata or source.strip().startswith("check("):
+            continue
+        for answer_name in checked.values():
+            assert not re.search(rf"(?<![\.\w]){answer_name}\(", source), (answer_name, source[:80])

@@ -257,11 +257,22 @@ class Result:
         head = f"{heads[self.status]} [{self.label}] ({self.points:g}/{self.max_points:g} points)"
         return head + ("\n" + self.feedback if self.feedback else "")
 
-    def _repr_pretty_(self, printer, cycle):  # IPython: check() already printed the feedback
+    # check() prints the feedback itself; when its Result is then displayed as a cell's value,
+    # IPython shows nothing more (the first time), so the feedback does not appear twice.
+    _echoed: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def _ipython_display_(self):
+        if self._echoed:
+            self._echoed = False
+            return
+        print(self)
+
+    def _repr_pretty_(self, printer, cycle):  # e.g. a list of Results in IPython
         printer.text(f"<Result {self.label}: {self.status}, {self.points:g}/{self.max_points:g} points>")
 
     def as_dict(self):
-        return {**asdict(self), "passed": self.passed}
+        record = {key: value for key, value in asdict(self).items() if not key.startswith("_")}
+        return {**record, "passed": self.passed}
 
 
 def check(label, answer, *, quiet=False):
@@ -277,6 +288,7 @@ def check(label, answer, *, quiet=False):
     result = _run_checker(entry, answer)
     if not quiet:
         print(result)
+        result._echoed = True
     _log(result)
     return result
 
