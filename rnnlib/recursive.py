@@ -467,7 +467,7 @@ def recursive_backward(params, cache, y):
     split = np.cumsum([t.n_leaves for t in cache.trees])[:-1]
     dx_list = np.split(dx, split)
     grads["x"] = dx_list[0] if cache.single else dx_list
-    return loss.item() if hasattr(loss, "item") else loss, grads
+    return h.dtype.type(loss), grads
 
 
 def recursive_predict(params, trees, x):

@@ -212,7 +212,8 @@ def test_float32_follows_params():
     params = {k: v.astype(np.float32) for k, v in random_params(m=3, C=2).items()}
     cache = recursive_forward(params, chain_tree(4), np.ones((4, 3)))
     loss, grads = recursive_backward(params, cache, 0)
-    assert cache.h.dtype == np.float32 and grads["W"].dtype == np.float32
+    assert cache.h.dtype == np.float32 and grads["W"].dtype == np.float32 and loss.dtype == np.float32
+    assert grads["x"].dtype == np.float32
 
 
 # --------------------------------------------------------------------------------------------
