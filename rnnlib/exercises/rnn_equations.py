@@ -248,7 +248,7 @@ def _unrolled(params, x, start, from_h0_every_step=False):
 
 
 @exercise("rnn-hidden-states", chapter=CHAPTER, points=2, answer_name="hidden_states",
-          title="Unroll the recurrence over a sequence")
+          title="Unroll the recurrence")
 def check_hidden_states(answer):
     """answer(params, x, h0) -> h (T+1, B, m) with h[0] = h0 and h[t] = step(x[t-1], h[t-1])."""
     for context, T, B, d, m, dtype in SEQUENCE_CASES:
@@ -295,4 +295,4 @@ def check_hidden_states(answer):
 # Written exercise (graded by hand; registered for the exercise index and the grader)
 # ----------------------------------------------------------------------------------------------
 register("rnn-shared-theta", chapter=CHAPTER, points=1, kind="written",
-         title="Why θ is the same at every time step")
+         title="Why is θ the same at every step?")
