@@ -64,8 +64,17 @@ def init_gru(d, m, C, seed=0, dtype=np.float64):
 # The cell's math, shared by the step functions and the sequence loop
 # ----------------------------------------------------------------------------------------------
 def _gru_cell(a, h_prev, W_zr, W_h, rh, h):
-    """One step in place: a (B, 3m) holds b + U x^(t) for [z, r, h] and becomes [z, r, h_tilde];
-    r * h^(t-1) and h^(t) are written into rh and h (B, m). Returns views z, r, h_tilde."""
+    """One GRU cell update, in place.
+
+    a (B, 3m) holds the stacked input terms b_k + U_k x^(t), k = z, r, h, and becomes
+    [z, r, h_tilde]:
+
+        z, r    = sigmoid(a_z + W_z h^(t-1)), sigmoid(a_r + W_r h^(t-1))
+        h_tilde = tanh(a_h + W_h (r * h^(t-1)))
+        h^(t)   = (1 - z) * h^(t-1) + z * h_tilde  =  h^(t-1) + z * (h_tilde - h^(t-1))
+
+    r * h^(t-1) and h^(t) are written into rh and h (B, m). Returns views z, r, h_tilde.
+    """
     m = h_prev.shape[1]
     a[:, : 2 * m] += h_prev @ W_zr.T                                                  # (B, 2m) + W_z h, W_r h
     _sigmoid_(a[:, : 2 * m])                                                          # (B, 2m) z, r

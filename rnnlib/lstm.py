@@ -188,8 +188,16 @@ def _sigmoid_(a):
 
 
 def _lstm_cell(z, s_prev, s, tanh_s, h):
-    """One cell update, in place: the pre-activations z (B, 4m) become the gates [i, f, q, g];
-    s^(t), tanh(s^(t)) and h^(t) are written into s, tanh_s and h (B, m). Returns views i, f, q, g."""
+    """One LSTM cell update, in place.
+
+    z (B, 4m) holds the stacked pre-activations b_k + W_k h^(t-1) + U_k x^(t), k = i, f, o, g,
+    and becomes the gates:
+
+        i, f, q = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o),   g = tanh(z_g)
+        s^(t) = f * s^(t-1) + i * g,                          h^(t) = q * tanh(s^(t))
+
+    s^(t), tanh(s^(t)) and h^(t) are written into s, tanh_s and h (B, m). Returns views i, f, q, g.
+    """
     m = s_prev.shape[1]
     _sigmoid_(z[:, : 3 * m])                                                          # (B, 3m) i, f, q
     np.tanh(z[:, 3 * m:], out=z[:, 3 * m:])                                           # (B, m) g
