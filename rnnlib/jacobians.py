@@ -233,10 +233,10 @@ def last_state_jacobians(params, cache):
 
 
 def jacobian_norms(jacobians, ord=2):
-    """Matrix norms of Jacobians (..., m, m) -> (...); ord=2 is the spectral norm (largest s.v.)."""
+    """Matrix norms of Jacobians (..., p, q) -> (...); ord=2 is the spectral norm (largest s.v.)."""
     J = np.asarray(jacobians)
-    if J.ndim < 2 or J.shape[-1] != J.shape[-2]:
-        raise ValueError(f"jacobians must end in two equal axes (..., m, m), got shape {J.shape}")
+    if J.ndim < 2:
+        raise ValueError(f"jacobians must have at least two axes (..., p, q), got shape {J.shape}")
     if ord not in (2, "fro"):
         raise ValueError(f"ord must be 2 (spectral) or 'fro' (Frobenius), got {ord!r}")
     if ord == "fro":
@@ -245,10 +245,10 @@ def jacobian_norms(jacobians, ord=2):
 
 
 def jacobian_singular_values(jacobians):
-    """Singular values of Jacobians (..., m, m) -> (..., m), largest first."""
+    """Singular values of Jacobians (..., p, q) -> (..., min(p, q)), largest first."""
     J = np.asarray(jacobians)
-    if J.ndim < 2 or J.shape[-1] != J.shape[-2]:
-        raise ValueError(f"jacobians must end in two equal axes (..., m, m), got shape {J.shape}")
+    if J.ndim < 2:
+        raise ValueError(f"jacobians must have at least two axes (..., p, q), got shape {J.shape}")
     if not np.all(np.isfinite(J)):
         J = np.nan_to_num(J, nan=np.inf)
         out = np.full(J.shape[:-1], np.inf)

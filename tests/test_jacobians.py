@@ -269,11 +269,12 @@ def test_bad_inputs():
         hidden_jacobians(params, skip_cache)
     with pytest.raises(ValueError, match="W_s"):
         state_gradients({**skip_params, "W_s": np.zeros((m, m + 1))}, skip_cache, y)
-    with pytest.raises(ValueError, match=r"\(\.\.\., m, m\)"):
-        jacobian_norms(np.zeros((3, 4, 5)))
+    with pytest.raises(ValueError, match=r"\(\.\.\., p, q\)"):
+        jacobian_norms(np.zeros(5))
+    assert jacobian_norms(np.ones((3, 1, 4))) == pytest.approx([2.0] * 3)   # rectangular: [h; s] columns
     with pytest.raises(ValueError, match="ord"):
         jacobian_norms(np.zeros((3, 3)), ord=1)
-    with pytest.raises(ValueError, match=r"\(\.\.\., m, m\)"):
+    with pytest.raises(ValueError, match=r"\(\.\.\., p, q\)"):
         jacobian_singular_values(np.zeros(3))
     with pytest.raises(ValueError, match="square"):
         spectral_radius(np.zeros((2, 3)))
