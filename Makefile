@@ -10,6 +10,12 @@ STAMP   := $(VENV)/.requirements-installed
 # Two pytest-xdist workers: nbval and the book build run side by side (see tests/conftest.py).
 WORKERS ?= 2
 PYTEST_ARGS ?=
+# One BLAS thread per process (inherited by notebook kernels): the book's matrices are small,
+# and two test workers on two cores with two BLAS threads each mostly wait on each other
+# (measured: a chapter's training cell 3 s with one thread, up to 66 s with two under load).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: book test lab bench clean venv
 

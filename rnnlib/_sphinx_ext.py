@@ -69,6 +69,8 @@ def chapter_role(name, rawtext, text, lineno, inliner, options=None, content=())
 
 def setup(app):
     os.environ[BUILD_ENV_VAR] = "1"
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # small matrices: one BLAS thread per kernel is fastest
     plotly_js_source()  # fail early, before executing notebooks, if the file is missing
     # Default priority (500) puts it after Sphinx's own scripts; it is loaded synchronously in
     # <head>, so every figure's inline Plotly.newPlot(...) finds window.Plotly.
