@@ -107,6 +107,7 @@ POSITIVE = ["good", "great", "nice", "fine"]
 NEGATIVE = ["bad", "awful", "boring", "poor"]
 INTENSIFIERS = ["very", "really", "so"]
 SENTIMENT_FORMS = ("plain", "negated", "contrast", "but")
+SENTIMENT_WEIGHTS = (0.4, 0.3, 0.15, 0.15)
 
 
 def _sentiment_vocab():
@@ -116,7 +117,7 @@ def _sentiment_vocab():
     return words
 
 
-def make_sentiment(n, seed=0, forms=SENTIMENT_FORMS):
+def make_sentiment(n, seed=0, forms=SENTIMENT_FORMS, weights=None):
     """``n`` sentences labelled 1 (positive) or 0 (negative), from four forms:
 
     * plain:    "the film was (very) good"                    label = polarity of the adjective
@@ -126,17 +127,24 @@ def make_sentiment(n, seed=0, forms=SENTIMENT_FORMS):
 
     The adjectives of contrast and but have opposite polarities, so "good , not bad" and
     "bad , not good" are made of the same words: only their order tells the labels apart.
-    ``forms`` picks which forms to draw from (uniformly). ``labels`` (B,) int;
-    ``extra["form"]`` names each sentence's form.
+    ``forms`` picks which forms to draw from, with probabilities ``weights`` (default: the
+    plain form 40 %, negated 30 %, contrast and but 15 % each, when all four are used; uniform
+    otherwise). ``labels`` (B,) int; ``extra["form"]`` names each sentence's form.
     """
     n = check_positive_int("n", n)
     rng = np.random.default_rng(_check_seed(seed))
     forms = tuple(forms)
     if not forms or any(f not in SENTIMENT_FORMS for f in forms):
         raise ValueError(f"forms must be a non-empty subset of {SENTIMENT_FORMS}, got {forms}")
+    if weights is None:
+        weights = SENTIMENT_WEIGHTS if forms == SENTIMENT_FORMS else np.ones(len(forms))
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (len(forms),) or not np.all(weights >= 0) or weights.sum() <= 0:
+        raise ValueError(f"weights must be {len(forms)} non-negative numbers, one per form, got {weights}")
+    choice = rng.choice(len(forms), size=n, p=weights / weights.sum())   # (n,)
     sentences, labels, kinds = [], [], []
-    for _ in range(n):
-        form = forms[rng.integers(len(forms))]
+    for k in range(n):
+        form = forms[choice[k]]
         subject = SUBJECTS[rng.integers(len(SUBJECTS))].split()
         verb = VERBS[rng.integers(len(VERBS))]
         polarity = int(rng.integers(2))                                   # 1 positive, 0 negative

@@ -27,6 +27,10 @@ def test_sentiment_labels_follow_the_grammar():
     d = data.make_sentiment(600, seed=1)
     assert [sentiment_by_rules(s) for s in d.sentences] == list(d.labels)
     assert set(d.extra["form"]) == set(data.SENTIMENT_FORMS)
+    share = {f: d.extra["form"].count(f) / 600 for f in data.SENTIMENT_FORMS}
+    assert 0.33 < share["plain"] < 0.47 and 0.1 < share["but"] < 0.2
+    only = data.make_sentiment(50, seed=1, forms=("plain", "negated"), weights=(0, 1))
+    assert set(only.extra["form"]) == {"negated"}
     assert 0.4 < d.labels.mean() < 0.6
 
 
@@ -161,6 +165,8 @@ def test_one_hot_and_encode():
     (lambda: data.make_sentiment(3.5), TypeError),
     (lambda: data.make_sentiment(3, seed="a"), TypeError),
     (lambda: data.make_sentiment(3, forms=("sarcasm",)), ValueError),
+    (lambda: data.make_sentiment(3, weights=(1, 0)), ValueError),
+    (lambda: data.make_sentiment(3, weights=(-1, 1, 1, 1)), ValueError),
     (lambda: data.make_year(3, positions=[12]), ValueError),
     (lambda: data.make_year(3, positions=[]), ValueError),
     (lambda: data.make_translation([1000]), ValueError),
