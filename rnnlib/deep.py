@@ -175,7 +175,7 @@ def init_deep_rnn(d, m, C, deep_input=False, deep_transition=False, skip=False, 
     """Parameters of an RNN with the chosen kinds of depth (see the module docstring).
 
     mlp_size: width of the input and output MLPs' hidden layers (default m). ``skip`` needs
-    ``deep_transition``. The skip W_s starts at zero, so with and without skip start alike.
+    ``deep_transition``.
     """
     d, m, C = (check_positive_int(k, v) for k, v in (("d", d), ("m", m), ("C", C)))
     k = m if mlp_size is None else check_positive_int("mlp_size", mlp_size)
@@ -196,7 +196,7 @@ def init_deep_rnn(d, m, C, deep_input=False, deep_transition=False, skip=False, 
         params["W2"] = _normal(rng, (m, m), m, dtype)                    # (m, m)
         params["b2"] = np.zeros(m, dtype=dtype)                          # (m,)
         if skip:
-            params["Ws"] = np.zeros((m, m), dtype=dtype)                 # (m, m) skip h^(t-1) -> h^(t)
+            params["Ws"] = _normal(rng, (m, m), m, dtype)                 # (m, m) skip h^(t-1) -> h^(t)
     d_h = m
     if deep_output:
         params["Vq"] = _normal(rng, (k, m), m, dtype)                    # (k, m)
