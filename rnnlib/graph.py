@@ -794,7 +794,8 @@ def layout(outputs, parameters_on_top=False):
     """Positions {node: (x, y)} for the variables and operations of the graph.
 
     Layers run left to right: an operation sits one layer right of its rightmost input, its
-    output one layer further; a leaf sits just left of its first user. Within a layer, nodes
+    output one layer further; a leaf, and the result of an operation on leaves only, sits just
+    left of its first user. Within a layer, nodes
     are ordered by the mean height of their neighbours (a few sweeps). With
     ``parameters_on_top``, parameter nodes go in a row above the rest, each above the mean
     position of the operations that use it (the unfolded RNN's shared weights).
@@ -816,10 +817,16 @@ def layout(outputs, parameters_on_top=False):
             layer[id(v)] = layer[id(op)] + 1
         elif id(v) not in on_top:
             layer[id(v)] = 0
-    # pull leaves right, next to their first user
-    for v in variables:
-        if v.creator is None and id(v) not in on_top and id(v) in users:
-            layer[id(v)] = min(layer[id(op)] for op in users[id(v)]) - 1
+    # pull leaves, and results of one operation on leaves only (like U x^(t)), right, next to
+    # their first user, so they sit beside the step that needs them, not all at the far left
+    pure = {id(v) for v in variables
+            if v.creator is None or all(u.creator is None for u in v.creator.inputs)}
+    for v in reversed(variables):
+        if id(v) not in pure or id(v) in on_top or id(v) not in users:
+            continue
+        layer[id(v)] = min(layer[id(op)] for op in users[id(v)]) - 1
+        if v.creator is not None:
+            layer[id(v.creator)] = layer[id(v)] - 1
     nodes = {id(n): n for n in variables + operations if id(n) not in on_top}
     neighbours = {key: [] for key in nodes}
     for op in operations:
@@ -835,19 +842,28 @@ def layout(outputs, parameters_on_top=False):
     for keys in by_layer.values():
         keys.sort(key=lambda k: nodes[k].id)
     position = {}
+    for keys in by_layer.values():
+        for i, k in enumerate(keys):
+            position[k] = i - (len(keys) - 1) / 2
 
-    def assign():
-        for keys in by_layer.values():
-            for i, k in enumerate(keys):
-                position[k] = i - (len(keys) - 1) / 2
+    def place(keys):
+        """Heights near each node's neighbours' mean, at least 1 apart, order kept."""
+        desired = [float(np.mean([position[n] for n in neighbours[k]])) if neighbours[k]
+                   else position[k] for k in keys]
+        order = sorted(range(len(keys)), key=lambda i: (desired[i], nodes[keys[i]].id))
+        keys[:] = [keys[i] for i in order]
+        desired = [desired[i] for i in order]
+        placed = []
+        for want in desired:
+            placed.append(want if not placed else max(want, placed[-1] + 1.0))
+        shift = float(np.mean(desired) - np.mean(placed))
+        for k, y in zip(keys, placed):
+            position[k] = y + shift
 
-    assign()
-    for _ in range(4):                                             # barycentre sweeps
-        for lay in sorted(by_layer):
-            keys = by_layer[lay]
-            keys.sort(key=lambda k: (np.mean([position[n] for n in neighbours[k]])
-                                     if neighbours[k] else position[k]))
-        assign()
+    layers = sorted(by_layer)
+    for sweep in range(6):                                         # alternate directions
+        for lay in (layers if sweep % 2 == 0 else layers[::-1]):
+            place(by_layer[lay])
     coords = {}
     for key, node in nodes.items():
         coords[id(node)] = (float(layer[key]), -float(position[key]))
@@ -946,10 +962,12 @@ def draw(outputs, show_grads=False, parameters_on_top=False, title=None, width=N
     ys = [c[1] for c in coords.values()]
     span_x = max(xs) - min(xs) + 1
     span_y = max(ys) - min(ys) + 1
+    if width is None and span_x > 14:                  # wide graphs: 50 px per layer
+        width = int(50 * span_x)
     fig = go.Figure(traces)
     fig.update_layout(
         title=title, annotations=annotations, showlegend=True, plot_bgcolor="white",
-        width=width or int(min(1100, 140 + 70 * span_x)),
+        width=width,                                   # None: the page's width
         height=height or int(min(700, 160 + 60 * span_y)),
         margin=dict(l=10, r=10, t=50 if title else 20, b=10),
         legend=dict(orientation="h", y=-0.02, yanchor="top"),

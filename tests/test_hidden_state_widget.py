@@ -152,6 +152,21 @@ def test_live_widget_box_holds_every_control_and_the_figure():
     assert live.values() == hs.DEFAULTS
 
 
+def test_book_build_shows_controls_and_a_plain_figure(monkeypatch):
+    import plotly.graph_objects as go
+
+    from rnnlib.book import BUILD_ENV_VAR
+
+    monkeypatch.setenv(BUILD_ENV_VAR, "1")
+    live = hs.hidden_state_widget()
+    assert not live.live
+    assert type(live.figure) is go.Figure and live.figure not in live.widget.children
+    live.controls["spectral_radius"].value = 1.7            # still consistent with the controls
+    assert traces_equal_data(live.figure, hs.hidden_state_data(spectral_radius=1.7))
+    monkeypatch.delenv(BUILD_ENV_VAR)
+    assert hs.hidden_state_widget().live and not hs.hidden_state_widget(live=False).live
+
+
 # ---------------------------------------------------------------------------------------------
 # the static twin
 # ---------------------------------------------------------------------------------------------
@@ -277,3 +292,18 @@ def test_generic_bad_input():
         slider_figure(data, figure, lambda d: [], slider=("frequency", [1]))
     with pytest.raises(TypeError, match="controls"):
         LiveFigure(data, figure, traces, {})
+
+
+# ---------------------------------------------------------------------------------------------
+# the built book
+# ---------------------------------------------------------------------------------------------
+def test_built_recurrence_page_contains_the_plotly_figure(book_html):
+    page = book_html / "book" / "recurrence.html"
+    assert page.exists(), f"{page} was not built (is book/recurrence in _toc.yml?)"
+    html = page.read_text()
+    assert "plotly-graph-div" in html and "Plotly.newPlot" in html
+    assert '"sliders"' in html and "addFrames" in html
+    assert frame_name(3.0, "identity") in html
+    assert len(html) < 1_000_000                 # no FigureWidget state (5 MB) in the page
+    graphs = (book_html / "book" / "computational_graphs.html").read_text()
+    assert graphs.count("plotly-graph-div") >= 6   # the drawn computational graphs

@@ -17,7 +17,9 @@ and gets two views from this module:
 * :class:`LiveFigure` (Jupyter, Binder): ipywidgets controls and a ``go.FigureWidget``; moving a
   control calls ``data`` and writes ``traces(data)`` into the existing traces inside one
   ``batch_update`` (updated in place: no flicker, no re-creation). ``last_compute_seconds``
-  records the time ``data`` took.
+  records the time ``data`` took. During the book build it shows the controls and a plain
+  figure instead (a FigureWidget's saved state would embed ~5 MB of JavaScript in the page).
+  FigureWidget needs the ``anywidget`` package.
 * :func:`slider_figure` (the built book, no kernel): a plain ``go.Figure`` with one frame per
   point of a grid of control values, computed by the same ``data``, and plotly sliders (one per
   value of an optional second, "button" control, switched by buttons). Numbers are rounded to a
@@ -159,16 +161,23 @@ class LiveFigure:
     """The live view: ipywidgets ``controls`` (a dict name -> widget) above a
     ``go.FigureWidget`` that every change of a control updates in place.
 
-    ``figure`` is the FigureWidget, ``widget`` the whole box (display either the LiveFigure or
-    ``widget``), ``data`` the data of the last update, ``last_compute_seconds`` the time the
-    data function took for it. ``update()`` recomputes from the controls' current values.
+    ``figure`` is the FigureWidget, ``widget`` the whole box (display the LiveFigure itself),
+    ``data`` the data of the last update, ``last_compute_seconds`` the time the data function
+    took for it. ``update()`` recomputes from the controls' current values.
+
+    ``live`` (default: True except during the book build, see :mod:`rnnlib.book`) set to False
+    makes ``figure`` a plain ``go.Figure`` shown under the controls: a static page cannot run
+    Python anyway, and a FigureWidget's saved state would add megabytes to the page.
     """
 
-    def __init__(self, data_fn, figure_fn, traces_fn, controls, columns=4):
+    def __init__(self, data_fn, figure_fn, traces_fn, controls, columns=4, live=None):
         import ipywidgets as widgets
         import plotly.graph_objects as go
 
+        from ..book import in_book_build
+
         _check_views(data_fn, figure_fn, traces_fn)
+        self.live = (not in_book_build()) if live is None else bool(live)
         if not isinstance(controls, dict) or not controls:
             raise TypeError("controls must be a non-empty dict name -> ipywidget")
         self.data_fn, self.figure_fn, self.traces_fn = data_fn, figure_fn, traces_fn
@@ -176,13 +185,16 @@ class LiveFigure:
         start = time.perf_counter()
         self.data = data_fn(**self.values())
         self.last_compute_seconds = time.perf_counter() - start
-        self.figure = go.FigureWidget(figure_fn(self.data))
+        # During the book build no kernel will ever answer the page, and a FigureWidget's saved
+        # state embeds plotly's whole JavaScript bundle (about 5 MB) into the page: there the
+        # figure is a plain go.Figure, shown below the controls as they were saved.
+        self.figure = go.FigureWidget(figure_fn(self.data)) if self.live else figure_fn(self.data)
         self.updates = 0
         for control in controls.values():
             control.observe(self._on_change, names="value")
         rows = [widgets.HBox(list(controls.values())[i:i + columns])
                 for i in range(0, len(controls), columns)]
-        self.widget = widgets.VBox(rows + [self.figure])
+        self.widget = widgets.VBox(rows + ([self.figure] if self.live else []))
 
     def values(self):
         """The controls' current values, as keyword arguments of the data function."""
@@ -203,13 +215,12 @@ class LiveFigure:
     def _on_change(self, change):
         self.update()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
     def _ipython_display_(self):
         from IPython.display import display
 
         display(self.widget)
+        if not self.live:
+            self.figure.show()
 
 
 def slider_figure(data_fn, figure_fn, traces_fn, slider, buttons=None, fixed=None, active=None,

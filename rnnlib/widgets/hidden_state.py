@@ -205,9 +205,10 @@ def _controls(values):
     }
 
 
-def hidden_state_widget(**values):
+def hidden_state_widget(live=None, **values):
     """The live widget (Jupyter, Binder): controls for every argument of
-    :func:`hidden_state_data` (starting at ``values`` or DEFAULTS) above the three panels."""
+    :func:`hidden_state_data` (starting at ``values`` or DEFAULTS) above the three panels.
+    ``live``: see :class:`rnnlib.widgets.LiveFigure` (False during the book build)."""
     unknown = set(values) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown control(s) {sorted(unknown)}; expected some of "
@@ -215,7 +216,7 @@ def hidden_state_widget(**values):
     start = {**DEFAULTS, **values}
     _check(**start)
     return LiveFigure(hidden_state_data, hidden_state_figure, hidden_state_traces,
-                      _controls(start))
+                      _controls(start), live=live)
 
 
 #: controls of the static twin that differ from DEFAULTS (fewer steps: a smaller page)
