@@ -26,6 +26,7 @@ STEP_PARAMS = tuple(f"{M}_{k}" for k in GATES for M in ("W", "U", "b"))
 PARAMS = STEP_PARAMS + ("V", "c")
 EPS = 1e-5   # finite-difference step: truncation ~1e-10, rounding ~1e-11 in float64
 RAGGED = np.array([[1, 1, 1], [1, 1, 1], [1, 0, 1], [1, 0, 0], [1, 0, 0]], dtype=bool)  # lengths 5, 2, 3
+HOLES = np.array([[1, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 0], [0, 1, 1]], dtype=bool)   # padding inside
 
 
 def make(seed=0, dtype=np.float64, T=T, B=B):
@@ -156,7 +157,7 @@ def test_loss_is_rnn_loss_formula():
 
 
 # -------------------------------------------------------------------------------- gradients
-@pytest.mark.parametrize("mask", [None, RAGGED], ids=["full", "masked"])
+@pytest.mark.parametrize("mask", [None, RAGGED, HOLES], ids=["full", "masked", "holes"])
 def test_sequence_gradients_match_finite_differences(mask):
     params, x, h0, c0, y = make()
     loss, grads = lstm_backward(params, lstm_forward(params, x, h0, c0, mask), y)
@@ -357,3 +358,24 @@ def test_works_with_the_training_loop():
     history = rnnlib.train(params, lambda step: (x, y), 60, forward=lstm_forward, backward=lstm_backward,
                            progress=False)
     assert history.loss[-1] < 0.5 * history.loss[0]
+
+
+def test_left_padded_batch_equals_unpadded_sequences():
+    """Padding before the sequence (the state waits at h0, c0) gives the unpadded results too."""
+    params, x, h0, c0, y = make(seed=6)
+    lengths = RAGGED.sum(axis=0)
+    left = RAGGED[::-1]                                                     # real steps at the end
+    loss, grads = lstm_backward(params, lstm_forward(params, x, h0, c0, left), y)
+    total_loss, total = 0.0, {k: np.zeros_like(v) for k, v in grads.items()}
+    for n, L in enumerate(lengths):
+        l_n, g_n = lstm_backward(params, lstm_forward(params, x[T - L:, n:n + 1], h0[n:n + 1], c0[n:n + 1]),
+                                 y[T - L:, n:n + 1])
+        total_loss += l_n / B
+        for k in total:
+            if k in ("h0", "c0"):
+                total[k][n] = g_n[k][0] / B
+            else:
+                total[k] += g_n[k] / B
+    assert loss == pytest.approx(total_loss, rel=1e-12)
+    for k in grads:
+        np.testing.assert_allclose(grads[k], total[k], rtol=1e-9, atol=1e-13, err_msg=k)
