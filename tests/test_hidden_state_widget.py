@@ -167,6 +167,18 @@ def test_book_build_shows_controls_and_a_plain_figure(monkeypatch):
     assert hs.hidden_state_widget().live and not hs.hidden_state_widget(live=False).live
 
 
+def test_without_anywidget_the_widget_falls_back_to_a_static_figure(monkeypatch):
+    import plotly.graph_objects as go
+
+    def missing(*args, **kwargs):
+        raise ImportError("Please install anywidget to use the FigureWidget class")
+
+    monkeypatch.setattr(go, "FigureWidget", missing)
+    with pytest.warns(UserWarning, match="anywidget"):
+        live = hs.hidden_state_widget(live=True)
+    assert not live.live and type(live.figure) is go.Figure
+
+
 # ---------------------------------------------------------------------------------------------
 # the static twin
 # ---------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ Minimal example::
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
@@ -188,7 +189,13 @@ class LiveFigure:
         # During the book build no kernel will ever answer the page, and a FigureWidget's saved
         # state embeds plotly's whole JavaScript bundle (about 5 MB) into the page: there the
         # figure is a plain go.Figure, shown below the controls as they were saved.
-        self.figure = go.FigureWidget(figure_fn(self.data)) if self.live else figure_fn(self.data)
+        self.figure = figure_fn(self.data)
+        if self.live:
+            try:
+                self.figure = go.FigureWidget(self.figure)
+            except ImportError as error:            # plotly's FigureWidget needs anywidget
+                warnings.warn(f"{error}: showing a static figure under the controls instead")
+                self.live = False
         self.updates = 0
         for control in controls.values():
             control.observe(self._on_change, names="value")
