@@ -168,7 +168,7 @@ def _variant_backward(params, cache, y, *, recurrent=True, dtanh=True, W_T=False
             "da": da, "dh0": dh_next}
 
 
-@exercise("bptt-loop", chapter=CHAPTER, points=2, answer_name="bptt",
+@exercise("bptt-loop", chapter=CHAPTER, points=2, answer_name="bptt_backward",
           title="Backpropagate through the whole sequence")
 def _check_bptt_loop(answer):
     for T, B, d, m, C, seed in ((5, 3, 4, 6, 3, 0), (1, 1, 2, 3, 2, 1), (7, 2, 3, 4, 5, 2)):
