@@ -348,6 +348,9 @@ class Dot(MatMul):
                              f"{_shapes(x, w)}")
         return np.dot(x, w)
 
+    def backward(self, du, u, x, w):
+        return du * w, du * x
+
 
 class MatVec(Operation):
     """z = W v for a vector v (m,), or for each row of a batch v (B, m): z = v W^T.

@@ -260,6 +260,25 @@ def test_draw_returns_plotly_figure_with_every_node():
     assert "gradient" in hover
 
 
+def test_every_operation_has_its_backward_beside_its_forward():
+    ops = [cls for cls in vars(g).values()
+           if isinstance(cls, type) and issubclass(cls, g.Operation) and cls is not g.Operation]
+    assert len(ops) >= 15
+    for cls in ops:
+        assert "forward" in cls.__dict__ and "backward" in cls.__dict__, cls.__name__
+        assert cls.symbol != "op", cls.__name__
+
+
+def test_draw_size_follows_the_graph():
+    small = g.draw(g.mul(g.variable(1.0, "x"), g.variable(2.0, "y")))
+    assert small.layout.width is None                      # fills the page
+    params = rnnlib.init_rnn(2, 3, 4, seed=0)
+    net = g.unroll_rnn(params, rng.normal(size=(4, 2)), rng.integers(0, 4, size=4))
+    wide = g.draw(net.J, parameters_on_top=True)
+    assert wide.layout.width is not None and wide.layout.width > 1000
+    assert g.draw(net.J, width=700).layout.width == 700
+
+
 def test_bad_input():
     with pytest.raises(TypeError, match="numeric"):
         g.variable("abc")
