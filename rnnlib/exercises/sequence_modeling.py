@@ -77,16 +77,19 @@ def bag_of_words_reference(ids, mask, V):
           title="A bag of words")
 def check_bag_of_words(answer):
     """answer(ids (T, B), mask (T, B), V) -> counts (B, V)."""
-    for n, seed in ((6, 0), (1, 1), (20, 2)):
-        d = _data.make_sentiment(n, seed=seed)
-        V = len(d.vocab)
-        expected = bag_of_words_reference(d.ids, d.mask, V)
+    repeated = _data.encode([["good", "good", "not", "good"], ["bad", "bad"], ["the", "film"]],
+                            _data._sentiment_vocab())                    # words that repeat
+    cases = [(d.ids, d.mask, len(d.vocab)) for d in
+             (_data.make_sentiment(n, seed=seed) for n, seed in ((6, 0), (1, 1), (20, 2)))]
+    for ids, mask, V in [(repeated[0], repeated[1], len(_data._sentiment_vocab()))] + cases:
+        n = ids.shape[1]
+        expected = bag_of_words_reference(ids, mask, V)
         context = f"B={n}, V={V}"
-        counts = call(answer, d.ids.copy(), d.mask.copy(), V, context=context)
+        counts = call(answer, ids.copy(), mask.copy(), V, context=context)
         counts = np.asarray(counts, dtype=np.float64) if isinstance(counts, np.ndarray) else counts
         if isinstance(counts, np.ndarray) and counts.shape == expected.shape and not np.allclose(counts, expected):
             with_pad = expected.copy()
-            with_pad[:, 0] += (~d.mask).sum(axis=0)
+            with_pad[:, 0] += (~mask).sum(axis=0)
             known = first_match(counts, [
                 ("you counted the padding: id 0 fills the steps where mask is False; count only "
                  "real steps (use the mask).", with_pad),
