@@ -65,8 +65,8 @@ class _Stop(Exception):
 class Recorder:
     """(CPU seconds, loss per character) after each update; stops at a budget or a smoothed loss."""
 
-    def __init__(self, budget_s, stop_below=None):
-        self.budget_s, self.stop_below = budget_s, stop_below
+    def __init__(self, budget_s, stop_below=None, max_updates=None):
+        self.budget_s, self.stop_below, self.max_updates = budget_s, stop_below, max_updates
         self.times, self.losses, self.avg = [], [], 0.0
         self.start = time.process_time()
 
@@ -75,15 +75,15 @@ class Recorder:
         self.losses.append(loss_per_char)
         self.avg = BETA * self.avg + (1 - BETA) * loss_per_char
         smooth = self.avg / (1 - BETA ** len(self.losses))
-        if self.times[-1] > self.budget_s or (self.stop_below is not None and len(self.losses) > 100
-                                              and smooth <= self.stop_below):
+        if (self.times[-1] > self.budget_s or (self.max_updates is not None and len(self.losses) >= self.max_updates)
+                or (self.stop_below is not None and len(self.losses) > 100 and smooth <= self.stop_below)):
             raise _Stop
 
     def curve(self):
         return list(zip(self.times, smoothed(self.losses)))
 
 
-def textbook_min_char_rnn(data, vocab_size, budget_s, batch_size=1, seed=0):
+def textbook_min_char_rnn(data, vocab_size, budget_s, batch_size=1, seed=0, max_updates=None):
     """min-char-rnn, the textbook way, over batch_size streams of the text, one example at a time.
 
     Returns [(CPU seconds, smoothed loss per character)] after each update.
@@ -125,7 +125,7 @@ def textbook_min_char_rnn(data, vocab_size, budget_s, batch_size=1, seed=0):
             dhnext = Whh.T @ dhraw
         return loss, hs[len(inputs) - 1]
 
-    recorder = Recorder(budget_s)
+    recorder = Recorder(budget_s, max_updates=max_updates)
     step = 0
     try:
         while True:
@@ -149,7 +149,7 @@ def textbook_min_char_rnn(data, vocab_size, budget_s, batch_size=1, seed=0):
     return recorder.curve()
 
 
-def rnnlib_training(data, vocab_size, budget_s, batch_size, seed=0, stop_below=None):
+def rnnlib_training(data, vocab_size, budget_s, batch_size, seed=0, stop_below=None, max_updates=None):
     """One call of rnnlib.train on batch_size parallel streams. Returns [(CPU s, smoothed loss/char)].
 
     The backward function given to train records each update's loss and stops training (by
@@ -157,7 +157,7 @@ def rnnlib_training(data, vocab_size, budget_s, batch_size, seed=0, stop_below=N
     """
     params = initial_params(vocab_size, seed)
     batches = char_lm_batches(np.asarray(data), SEQ_LENGTH, batch_size, vocab_size, consecutive=True)
-    recorder = Recorder(budget_s, stop_below)
+    recorder = Recorder(budget_s, stop_below, max_updates)
 
     def backward(params, cache, y):
         loss, grads = rnnlib.rnn_backward(params, cache, y)

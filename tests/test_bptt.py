@@ -489,3 +489,24 @@ def test_exercises_are_registered():
     labels = {e.label: e.kind for e in list_exercises(chapter="bptt")}
     assert labels == {"rnn-step-backward": "code", "bptt-loop": "code", "tk-contribution": "code",
                       "bptt-memory": "code", "truncation-bias": "written"}
+
+
+# ------------------------------------------------------------------ the benchmark compares like with like
+def test_benchmark_textbook_loop_and_rnnlib_compute_the_same_updates():
+    """bench_char_lm's per-example loop and rnnlib.train follow the same loss curve on the same batches."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_char_lm.py"
+    spec = importlib.util.spec_from_file_location("bench_char_lm", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rng = np.random.default_rng(0)
+    data = [int(i) for i in rng.integers(0, 7, size=600)]
+    textbook = bench.textbook_min_char_rnn(data, 7, 1e9, batch_size=3, max_updates=12)
+    ours = bench.rnnlib_training(data, 7, 1e9, 3, max_updates=12)
+    assert len(textbook) == len(ours) == 12                           # 12 updates: wraps the streams
+    losses_textbook = np.array([loss for _, loss in textbook])
+    losses_ours = np.array([loss for _, loss in ours])
+    assert np.allclose(losses_textbook, losses_ours, rtol=1e-6, atol=0)     # same updates, up to rounding
+    assert np.ptp(losses_ours) > 0.1                                   # the parameters did change
