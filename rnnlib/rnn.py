@@ -45,7 +45,7 @@ from ._checks import (
     check_targets,
 )
 from .activations import activate, activation_derivative
-from .losses import cross_entropy, softmax
+from .losses import log_softmax, softmax
 
 PARAM_NAMES = ("W", "U", "V", "b", "c")
 
@@ -252,14 +252,28 @@ def rnn_forward(params, x, h0=None, mask=None, activation="tanh"):
 
 
 def rnn_loss(cache, y):
-    """J = (1/B) sum_b sum_{real t} -log y_hat^(t)[y^(t)] and dJ/do (T, B, C), from a forward cache."""
+    """J = (1/B) sum_b sum_{real t} -log y_hat^(t)[y^(t)] and dJ/do (T, B, C), from a forward cache.
+
+    Reuses the forward pass's softmax: dJ/do^(t) = (y_hat^(t) - onehot(y^(t))) / B, and
+    -log y_hat[y] directly wherever y_hat[y] is a normal float; rows where it underflowed (logits
+    thousands apart) get the exact log-softmax instead, so J stays finite and exact.
+    Works for any cache with ``o``, ``y_hat`` (T, B, C) and ``mask`` (LSTM, GRU, deep RNNs too).
+    """
     T, B, C = cache.o.shape
     y = check_targets(np.reshape(y, (T, 1)) if np.ndim(y) == 1 and B == 1 else y, T, B, C, cache.mask)
     dtype = cache.o.dtype
-    weight = np.full((T, B), 1 / B, dtype=dtype) if cache.mask is None else cache.mask.astype(dtype) / B
-    y_real = np.where(weight > 0, y, 0)                                  # padded targets may be anything
-    loss, do = cross_entropy(cache.o.reshape(T * B, C), y_real.reshape(-1), weight.reshape(-1))
-    return dtype.type(loss), do.reshape(T, B, C)
+    weight = np.full(T * B, 1 / B, dtype=dtype) if cache.mask is None else cache.mask.reshape(-1).astype(dtype) / B
+    rows = np.arange(T * B)                                              # (T*B,)
+    y_flat = np.where(weight > 0, y.reshape(-1), 0)                      # (T*B,) padded targets may be anything
+    y_hat = cache.y_hat.reshape(T * B, C)                                # (T*B, C)
+    p_y = y_hat[rows, y_flat]                                            # (T*B,) y_hat[y]
+    nll = -np.log(np.maximum(p_y, np.finfo(dtype).tiny))                 # (T*B,)
+    underflow = p_y < np.finfo(dtype).tiny
+    if underflow.any():                                                  # exact where y_hat[y] ~ 0
+        nll[underflow] = -log_softmax(cache.o.reshape(T * B, C)[underflow])[np.arange(underflow.sum()), y_flat[underflow]]
+    do = y_hat * weight[:, None]                                         # (T*B, C) weight * y_hat
+    do[rows, y_flat] -= weight                                           # weight * (y_hat - onehot)
+    return dtype.type(np.dot(nll, weight)), do.reshape(T, B, C)
 
 
 def rnn_backward(params, cache, y):

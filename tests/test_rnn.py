@@ -270,3 +270,18 @@ def test_package_exports_the_core():
     for name in ("init_rnn", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
                  "gradcheck", "rel_error", "SGD", "Adagrad", "Adam", "clip_grad_norm", "clip_grad_value", "train"):
         assert callable(getattr(rnnlib, name)), name
+
+
+def test_loss_stays_finite_and_exact_at_logits_of_1e4():
+    params, x, h0, y = make()
+    params["V"] = params["V"] * 0
+    params["c"] = np.zeros(C)
+    params["c"][0], params["c"][1] = 1e4, -1e4                        # o = c for every step
+    cache = rnn_forward(params, x, h0)
+    y_wrong = np.full((T, B), 1)                                      # target logit 2e4 below the top
+    loss, grads = rnn_backward(params, cache, y_wrong)
+    assert np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads.values())
+    assert loss == pytest.approx(T * 2e4, rel=1e-12)                  # closed form: sum_t (1e4 - (-1e4))
+    loss_right, _ = rnn_backward(params, cache, np.zeros((T, B), int))
+    assert loss_right == pytest.approx(0.0, abs=1e-12)                # y_hat[0] = 1 - O(e^-1e4)
+    np.testing.assert_allclose(grads["c"], T * (np.eye(C)[0] - np.eye(C)[1]), atol=1e-12)
