@@ -373,6 +373,36 @@ def deep_backward(params, cache, y):
     return loss, grads
 
 
+def deep_step_jacobians(params, cache):
+    """The Jacobians dh^(t)/dh^(t-1) of every step, (T, B, m, m): row i, column j is
+    d h_i^(t) / d h_j^(t-1).
+
+        shallow:           diag(1 - z^2) W                     (h = z)
+        deep transition:   diag(1 - h^2) (W_2 diag(1 - z^2) W [+ W_s])
+
+    At a padded step h^(t) = h^(t-1), so the Jacobian is the identity. Their product over steps
+    k+1..t is dh^(t)/dh^(k), the factor by which backpropagation through time scales a gradient
+    travelling from step t back to step k.
+    """
+    arch, dtype, d, m, C = _check_deep_params(params)
+    if not isinstance(cache, DeepCache) or cache.arch != arch or cache.h.shape[2] != m:
+        raise TypeError("cache must be the DeepCache returned by deep_forward with these params")
+    W = params["W"]
+    z, h, mask = cache.z, cache.h, cache.mask
+    T, B, _ = z.shape
+    inner = (1 - z * z)[..., None] * W                                  # (T, B, m, m) dz/dh_prev
+    if arch["deep_transition"]:
+        outer = np.einsum("ij,tbjk->tbik", params["W2"], inner)          # (T, B, m, m) W_2 dz/dh_prev
+        if arch["skip"]:
+            outer = outer + params["Ws"]                                 # (T, B, m, m) + W_s
+        jac = (1 - h[1:] ** 2)[..., None] * outer                        # (T, B, m, m)
+    else:
+        jac = inner                                                      # (T, B, m, m)
+    if mask is not None:
+        jac = np.where(mask[:, :, None, None], jac, np.eye(m, dtype=dtype))  # padded: identity
+    return jac
+
+
 # ----------------------------------------------------------------------------------------------
 # The unrolled graph and its shortest paths
 # ----------------------------------------------------------------------------------------------

@@ -200,3 +200,37 @@ def test_bad_input():
         D.shortest_path({"a": []}, "b", "a")
     with pytest.raises(ValueError, match="k"):
         D.hidden_path(-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Step Jacobians
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("arch", [a for a in ARCHS if not a["deep_input"] and not a["deep_output"]],
+                         ids=lambda a: "-".join(k for k, v in a.items() if v) or "plain")
+def test_step_jacobians_match_finite_differences(arch):
+    """The product of the step Jacobians is dh^(T)/dh^(0), measured by perturbing h0."""
+    rng = np.random.default_rng(9)
+    p = perturb(D.init_deep_rnn(2, 3, 2, seed=4, **arch), rng)
+    x, h0 = rng.standard_normal((4, 2, 2)), 0.3 * rng.standard_normal((2, 3))
+    mask = ragged_mask([4, 2], 4)
+    cache = D.deep_forward(p, x, h0, mask)
+    jac = D.deep_step_jacobians(p, cache)
+    assert jac.shape == (4, 2, 3, 3)
+    assert np.allclose(jac[2:, 1], np.eye(3))                            # padded steps: identity
+    product = np.broadcast_to(np.eye(3), (2, 3, 3))
+    for t in range(4):
+        product = jac[t] @ product
+    eps = 1e-6
+    numeric = np.zeros((2, 3, 3))
+    for j in range(3):
+        up, down = h0.copy(), h0.copy()
+        up[:, j] += eps
+        down[:, j] -= eps
+        numeric[:, :, j] = (D.deep_forward(p, x, up, mask).h[-1] - D.deep_forward(p, x, down, mask).h[-1]) / (2 * eps)
+    assert np.allclose(product, numeric, atol=1e-8)
+
+
+def test_step_jacobians_bad_input():
+    p = D.init_deep_rnn(2, 3, 2, deep_transition=True, seed=0)
+    with pytest.raises(TypeError, match="cache"):
+        D.deep_step_jacobians(D.init_deep_rnn(2, 3, 2), D.deep_forward(p, np.ones((3, 1, 2))))
