@@ -17,7 +17,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test lab bench clean venv
+.PHONY: book test lab bench clean venv student
 
 venv: $(STAMP)
 
@@ -40,6 +40,10 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval-lax --timeout=1800 \
 		-p no:cacheprovider -ra tests book $(PYTEST_ARGS)
+
+# Student edition: every chapter with solutions stubbed out, into student/ (see book/instructors.md).
+student: $(STAMP)
+	$(BIN)/python -m rnnlib.assign --out student/
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/

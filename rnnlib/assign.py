@@ -5,6 +5,9 @@ Writes a copy of each of the book's notebooks (default: every ``book/*.ipynb``) 
 * each code solution, the region between ``### BEGIN SOLUTION`` and ``### END SOLUTION``, is
   replaced by ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the region's
   indentation (the ``def`` line and docstring outside the markers stay, as nbgrader does it);
+  a region at the top level of a cell that only assigns the answer (``vanishing = {...}``)
+  becomes ``vanishing = None`` instead, so "Run all" does not stop there (``check`` says
+  "not attempted yet" for None);
   the cell loses its ``hide-input`` tag, so students see the stub;
 * each written solution (a sphinx-exercise ```` ```{solution} ```` block in a markdown cell) is
   removed, and a markdown cell left empty is dropped;
@@ -19,6 +22,7 @@ notebook runs to its last cell and every ``check`` says "not attempted yet" unti
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import json
 import sys
@@ -33,22 +37,55 @@ class SolutionMarkerError(ValueError):
     """A cell has unbalanced or nested solution markers."""
 
 
+def _assigned_names(region):
+    """Names a top-level solution region only assigns (``answer = {...}``), else None."""
+    try:
+        tree = ast.parse("\n".join(region))
+    except SyntaxError:
+        return None
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            names += [t.id for t in node.targets if t.id not in names]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names += [node.target.id] if node.target.id not in names else []
+        else:
+            return None
+    return names or None
+
+
+def _stub(region, indent):
+    """The stub for one solution region.
+
+    Inside a function (indented): ``# YOUR CODE HERE`` and ``raise NotImplementedError()``, as
+    nbgrader writes it. At the top level of a cell, a region that only assigns an answer
+    (``vanishing = {"A", "B"}``) becomes ``vanishing = None``: a top-level ``raise`` would stop
+    "Run all" at that cell, while ``check`` reports an answer of None as "not attempted yet".
+    """
+    names = _assigned_names(region) if not indent else None
+    if names:
+        return ["# YOUR CODE HERE"] + [f"{name} = None  # replace None with your answer" for name in names]
+    return [indent + line for line in STUB]
+
+
 def stub_solution(source, where="cell"):
     """``source`` with every BEGIN/END SOLUTION region replaced by the stub (same indentation)."""
     lines = source.split("\n")
-    out, inside, indent = [], False, ""
+    out, inside, indent, region = [], False, "", []
     for number, line in enumerate(lines, 1):
         stripped = line.strip()
         if stripped == BEGIN_SOLUTION:
             if inside:
                 raise SolutionMarkerError(f"{where}, line {number}: nested {BEGIN_SOLUTION}")
-            inside, indent = True, line[: len(line) - len(line.lstrip())]
-            out.extend(indent + stub for stub in STUB)
+            inside, indent, region = True, line[: len(line) - len(line.lstrip())], []
         elif stripped == END_SOLUTION:
             if not inside:
                 raise SolutionMarkerError(f"{where}, line {number}: {END_SOLUTION} without {BEGIN_SOLUTION}")
             inside = False
-        elif not inside:
+            out.extend(_stub(region, indent))
+        elif inside:
+            region.append(line)
+        else:
             out.append(line)
     if inside:
         raise SolutionMarkerError(f"{where}: {BEGIN_SOLUTION} without {END_SOLUTION}")
