@@ -30,6 +30,14 @@ def _page(html_dir, entry):
     return html_dir / (entry.removesuffix(".ipynb").removesuffix(".md") + ".html")
 
 
+def _built_pages(html_dir):
+    """(toc entry, page html) for every toc page that was built (missing ones: see below)."""
+    for entry in toc_files():
+        page = _page(html_dir, entry)
+        if page.is_file():
+            yield entry, page.read_text(encoding="utf-8")
+
+
 def _uses_plotly(path) -> bool:
     nb = json.loads(path.read_text(encoding="utf-8"))
     return any(
@@ -60,8 +68,7 @@ def test_every_toc_page_has_html(book_html):
 
 def test_no_page_shows_a_traceback_or_a_dropped_output(book_html):
     problems = []
-    for entry in toc_files():
-        text = _page(book_html, entry).read_text(encoding="utf-8")
+    for entry, text in _built_pages(book_html):
         problems += [f"{entry}: {bad!r}" for bad in BAD_PAGE_TEXT if bad in text]
         if TRACEBACK_RE.search(text):
             problems.append(f"{entry}: an exception's traceback")
@@ -74,8 +81,7 @@ def test_no_page_shows_a_traceback_or_a_dropped_output(book_html):
 def test_plotly_js_is_shipped_once(book_html):
     shipped = book_html / "_static" / PLOTLY_JS
     assert shipped.is_file() and shipped.stat().st_size > 1_000_000, "plotly.min.js not in _static"
-    for entry in toc_files():
-        text = _page(book_html, entry).read_text(encoding="utf-8")
+    for entry, text in _built_pages(book_html):
         assert re.search(r'<script[^>]+src="[./]*_static/plotly\.min\.js', text), (
             f"{entry} does not load _static/plotly.min.js"
         )
@@ -85,8 +91,8 @@ def test_mathjax_double_dollar_inline_is_enabled(book_html):
     """Inline $$...$$ must not leave stray dollars (myst_dmath_double_inline)."""
     from bs4 import BeautifulSoup
 
-    for entry in toc_files():
-        soup = BeautifulSoup(_page(book_html, entry).read_text(encoding="utf-8"), "html.parser")
+    for entry, text in _built_pages(book_html):
+        soup = BeautifulSoup(text, "html.parser")
         main = soup.find("main") or soup
         for tag in main(["script", "style", "pre", "code"]):
             tag.decompose()
@@ -98,7 +104,9 @@ def test_mathjax_double_dollar_inline_is_enabled(book_html):
 )
 def test_plotly_figures_appear_in_the_built_chapter(book_html, path):
     entry = str(path.relative_to(ROOT))
-    text = _page(book_html, entry).read_text(encoding="utf-8")
+    page = _page(book_html, entry)
+    assert page.is_file(), f"{entry} was not built: is it in _toc.yml?"
+    text = page.read_text(encoding="utf-8")
     assert 'class="plotly-graph-div"' in text, f"{entry}: no plotly figure on the page"
     assert "Plotly.newPlot(" in text, f"{entry}: the figure is never drawn (no Plotly.newPlot)"
     assert re.search(r'<script[^>]+src="[./]*_static/plotly\.min\.js', text), (
