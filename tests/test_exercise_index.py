@@ -42,6 +42,8 @@ def _demo_notebook(path):
         _md("Between.\n\n```{exercise} Explain\n:label: ex-demo-why\n\nWhy?\n```\n\n"
             "```{solution} ex-demo-why\n:class: dropdown\n\nBecause.\n```"),
     ]
+    for number, cell in enumerate(cells):
+        cell["id"] = f"cell-{number}"
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     return path
 
