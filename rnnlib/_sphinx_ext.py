@@ -13,6 +13,8 @@ It is part of the build machinery, not of the library the chapters teach:
   the build (listed in _toc.yml), plain "Title (in preparation)" otherwise. The intro's chapter
   map uses it, so it neither goes stale nor warns while chapters are still being written.
 
+* It makes the notebook kernels take ports outside the ephemeral range (rnnlib/_kernel_ports.py).
+
 Only the standard library is imported here; plotly's file is located without importing plotly.
 """
 
@@ -23,6 +25,7 @@ import os
 import shutil
 from pathlib import Path
 
+from rnnlib import _kernel_ports
 from rnnlib.book import BUILD_ENV_VAR
 
 PLOTLY_JS = "plotly.min.js"
@@ -69,12 +72,19 @@ def chapter_role(name, rawtext, text, lineno, inliner, options=None, content=())
 
 def setup(app):
     os.environ[BUILD_ENV_VAR] = "1"
+    _kernel_ports.install()  # no "Address already in use" when kernels start side by side
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # small matrices: one BLAS thread per kernel is fastest
     plotly_js_source()  # fail early, before executing notebooks, if the file is missing
-    # Default priority (500) puts it after Sphinx's own scripts; it is loaded synchronously in
-    # <head>, so every figure's inline Plotly.newPlot(...) finds window.Plotly.
-    app.add_js_file(PLOTLY_JS)
+    # Loaded synchronously in <head>, so every figure's inline Plotly.newPlot(...) finds
+    # window.Plotly. Priority 200 puts it before require.js (myst-nb's widget scripts, 500):
+    # plotly.min.js is a UMD bundle that, after require.js, registers as an AMD module instead
+    # of setting window.Plotly ("Plotly is not defined").
+    app.add_js_file(PLOTLY_JS, priority=200)
+    # MathJax, require.js and the widgets' html-manager from _static/vendor (no CDN).
+    from rnnlib._offline_assets import setup as setup_offline_assets
+
+    setup_offline_assets(app)
     app.connect("build-finished", _copy_plotly_js)
     app.add_role("chapter", chapter_role)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

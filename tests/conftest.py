@@ -37,6 +37,12 @@ from pathlib import Path
 
 import pytest
 
+from rnnlib import _kernel_ports
+
+# Kernels started by this test run (nbval, tests that execute notebooks) take ports outside the
+# ephemeral range, so they cannot lose them to another process's connections meanwhile.
+_kernel_ports.install()
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_DIR = ROOT / "book"
 TOC = ROOT / "_toc.yml"
@@ -162,3 +168,14 @@ def book_html(book_build: BookBuild) -> Path:
         pytest.fail(f"the book build failed (exit code {book_build.returncode}); full log in "
                     f"{book_build.output_dir / 'build.log'}:\n{shown}", pytrace=False)
     return book_build.html
+
+
+_SESSION_START = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say where the browser tests (tests/test_browser.py) saved this run's page screenshots."""
+    folder = Path(os.environ.get("RNNBOOK_SCREENSHOTS", ROOT / "artifacts" / "screenshots"))
+    shots = [p for p in folder.glob("*.png") if p.stat().st_mtime >= _SESSION_START]
+    if shots:
+        terminalreporter.write_line(f"browser tests: {len(shots)} page screenshots in {folder}")
