@@ -120,19 +120,9 @@ def test_list_command_options(capsys):
 TOC_NOTEBOOKS = [p for p in book_notebooks() if f"book/{p.stem}" in toc_files()]
 
 
-# Known disagreements, reported to the lead (a chapter's owner fixes the notebook or the
-# registry); the test passes as soon as they agree, and fails for any other chapter.
-KNOWN = {
-    "exploding_vanishing": "its {exercise} labels are ex-gradients-<name> while the registry, "
-                           "the solution cells' grade_ids and the check cells use <name>",
-}
-
-
 @pytest.mark.parametrize("path", TOC_NOTEBOOKS, ids=[p.stem for p in TOC_NOTEBOOKS])
 def test_each_chapter_in_the_book_agrees_with_the_registry(path):
     problems = index.mismatches(notebooks=[path])
-    if problems and path.stem in KNOWN:
-        pytest.xfail(f"known: {KNOWN[path.stem]}:\n" + "\n".join(problems))
     assert not problems, "\n".join(problems)
 
 

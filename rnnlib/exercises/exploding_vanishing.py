@@ -1,7 +1,7 @@
 """Checkers for the exercises of the chapter "Exploding and vanishing gradients"
 (book/exploding_vanishing.ipynb).
 
-Labels (the sphinx-exercise label is ``ex-gradients-<label>``):
+Labels (the sphinx-exercise label is ``ex-<label>``):
 
 * ``jacobian-product``   compute dh^(t)/dh^(k) = prod diag(act'(a^(j))) W of a vanilla RNN,
   ``jacobian_product(params, cache, t, k) -> (B, m, m)``;
