@@ -416,3 +416,16 @@ def test_images_have_descriptive_alt_text(entry, path_alt):
         pytest.skip("test_page did not run for this page")
     assert not path_alt[entry], (f"{entry}: images whose alt text is only a file path (set "
                                  f"mystnb.image.alt in the cell's metadata): {path_alt[entry]}")
+
+
+MAX_PAGE_BYTES = 2_000_000  # plotly.js (4.6 MB) inlined into a page would exceed this
+
+
+def test_pages_are_small_and_share_plotly_js(site_html):
+    """No page inlines plotly.js or another big script: the largest page stays under 2 MB."""
+    sizes = {entry: (site_html / _html_name(entry)).stat().st_size for entry in PAGES
+             if (site_html / _html_name(entry)).is_file()}
+    largest = max(sizes, key=sizes.get)
+    print(f"largest page: {largest} {sizes[largest] / 1e6:.2f} MB; shared _static/plotly.min.js "
+          f"{(site_html / '_static' / 'plotly.min.js').stat().st_size / 1e6:.1f} MB")
+    assert sizes[largest] < MAX_PAGE_BYTES, f"{largest} is {sizes[largest] / 1e6:.1f} MB"
