@@ -56,6 +56,17 @@ def check_shape(name, array, expected, meaning=None):
         raise ValueError(f"{name} must have shape {shown}{hint}, got {shape}")
 
 
+def check_float_dtype(dtype):
+    """Return ``np.dtype(dtype)``, which must be a floating dtype (float64, float32, ...)."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"dtype must be a float dtype such as float64 or float32, got {dtype!r}") from error
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(f"dtype must be a float dtype such as float64 or float32, got {dtype}")
+    return dtype
+
+
 def check_activation(activation):
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")

@@ -42,7 +42,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._checks import as_float_array, check_mask, check_params, check_positive_int, check_shape
+from ._checks import as_float_array, check_float_dtype, check_mask, check_params, check_positive_int, check_shape
 from .rnn import _check_state, rnn_loss
 from .losses import softmax
 
@@ -85,9 +85,7 @@ def init_gated(d, m, C, gates, seed=0, dtype=np.float64):
     d = check_positive_int("d", d)
     m = check_positive_int("m", m)
     C = check_positive_int("C", C)
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a float dtype such as float64 or float32, got {dtype}")
+    dtype = check_float_dtype(dtype)
     rng = np.random.default_rng(seed)
     params = {}
     for k in gates:

@@ -45,7 +45,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from ._checks import as_float_array, check_params, check_positive_int, check_shape
+from ._checks import as_float_array, check_float_dtype, check_params, check_positive_int, check_shape
 from .losses import cross_entropy, softmax
 
 PARAM_NAMES = ("W", "b", "V", "c")
@@ -221,9 +221,7 @@ def init_recursive(m, C, vocab_size=None, seed=0, dtype=np.float64):
     """
     m = check_positive_int("m", m)
     C = check_positive_int("C", C)
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a float dtype such as float64 or float32, got {dtype}")
+    dtype = check_float_dtype(dtype)
     rng = np.random.default_rng(seed)
     params = {
         "W": (rng.standard_normal((m, 2 * m)) / np.sqrt(2 * m)).astype(dtype),  # (m, 2m)

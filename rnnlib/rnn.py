@@ -38,6 +38,7 @@ import numpy as np
 from ._checks import (
     as_float_array,
     check_activation,
+    check_float_dtype,
     check_mask,
     check_params,
     check_positive_int,
@@ -62,9 +63,7 @@ def init_rnn(d, m, C, seed=0, dtype=np.float64):
     d = check_positive_int("d", d)
     m = check_positive_int("m", m)
     C = check_positive_int("C", C)
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a float dtype such as float64 or float32, got {dtype}")
+    dtype = check_float_dtype(dtype)
     rng = np.random.default_rng(seed)
     return {
         "W": (rng.standard_normal((m, m)) / np.sqrt(m)).astype(dtype),   # (m, m)
