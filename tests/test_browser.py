@@ -400,16 +400,10 @@ def test_launch_buttons_point_to_binder_and_colab(browser, site):
                               f"{[h for h in hrefs if 'binder' in h or 'colab' in h]}")
 
 
-# Chapters whose matplotlib figures still have no alt text of their own (myst-nb then writes the
-# image's file path as alt). Their owners add it with the cell metadata
-# {"mystnb": {"image": {"alt": "what the figure shows"}}}; then remove the page from this set.
-KNOWN_PATH_ALT = {"book/sequence_modeling", "book/rnn_equations", "book/bptt", "book/exploding_vanishing"}
-
-
-@pytest.mark.parametrize("entry", [
-    pytest.param(e, marks=pytest.mark.xfail(reason="figure alt text still to be written",
-                                            strict=False)) if e in KNOWN_PATH_ALT else e
-    for e in PAGES])
+# Every matplotlib figure has alt text of its own, set in its code cell's metadata
+# {"mystnb": {"image": {"alt": "what the figure shows"}}} (without it myst-nb writes the image's
+# file path as alt). A new figure without it fails here.
+@pytest.mark.parametrize("entry", PAGES)
 def test_images_have_descriptive_alt_text(entry, path_alt):
     """An image's alt text describes it: a file path (myst-nb's fallback) does not count."""
     if entry not in path_alt:
