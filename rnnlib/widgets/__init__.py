@@ -230,8 +230,14 @@ class LiveFigure:
             self.figure.show()
 
 
+# Height in pixels of the band at the top of a figure where plotly draws its modebar (the tool
+# buttons it shows, top right, while the pointer is over the figure): a title drawn in this band
+# is hidden behind the buttons on a narrow page.
+MODEBAR_BAND = 36
+
+
 def slider_figure(data_fn, figure_fn, traces_fn, slider, buttons=None, fixed=None, active=None,
-                  digits=4, slider_prefix=None, button_label=None):
+                  digits=4, slider_prefix=None, button_label=None, title=None):
     """The static, kernel-free view: a ``go.Figure`` with a frame for every grid point.
 
     slider:  (name, values) of the control the slider moves.
@@ -241,6 +247,8 @@ def slider_figure(data_fn, figure_fn, traces_fn, slider, buttons=None, fixed=Non
     fixed:   other keyword arguments of ``data_fn``, the same for every frame.
     active:  (slider_value, button_value) shown first (default: the first of each).
     digits:  significant digits kept in the embedded numbers.
+    title:   optional figure title, centred just below the modebar's band (``MODEBAR_BAND``
+             pixels from the top); leave room for it in the caller's top margin.
 
     Frames are named by :func:`frame_name`; each holds ``traces_fn(data)`` (rounded) and the
     axis ranges that fit it.
@@ -321,6 +329,10 @@ def slider_figure(data_fn, figure_fn, traces_fn, slider, buttons=None, fixed=Non
         if button_label:
             fig.add_annotation(text=button_label, x=0, y=1.0, xref="paper", yref="paper",
                                xanchor="right", yanchor="bottom", showarrow=False)
+    if title is not None:
+        fig.update_layout(title=dict(text=title, x=0.5, xanchor="center", xref="paper",
+                                     y=1.0, yanchor="top", yref="container",
+                                     pad=dict(t=MODEBAR_BAND), font=dict(size=14)))
     return fig
 
 

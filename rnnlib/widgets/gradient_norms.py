@@ -33,7 +33,7 @@ from ..lstm import init_lstm, lstm_backward, lstm_forward
 from ..optim import SGD
 from ..remedies import skip_rnn_backward, skip_rnn_forward
 from ..rnn import init_rnn, rnn_backward, rnn_forward
-from . import LiveFigure, slider_figure
+from . import MODEBAR_BAND, LiveFigure, slider_figure
 
 __all__ = ["gradient_norm_data", "gradient_norm_figure", "gradient_norm_traces", "gradient_norm_widget",
            "gradient_norm_figure_static", "classify", "variant_settings", "DEFAULTS", "CELLS",
@@ -304,10 +304,13 @@ def gradient_norm_figure_static(radii=STATIC_RADII, variants=tuple(STATIC_VARIAN
     fig = slider_figure(_variant_data, gradient_norm_figure, gradient_norm_traces,
                         slider=("spectral_radius", list(radii)), buttons=("variant", list(variants)),
                         fixed=dict(steps=steps, clip=clip, seed=seed), active=active, digits=digits,
-                        slider_prefix="ρ(W) = ")
-    fig.update_layout(title=dict(text=f"Gradient norms through time (T = {steps}, clipping at {clip:g}): "
-                                      "choose a model, move ρ(W)",
-                                 x=0.5, y=0.98, xanchor="center", font=dict(size=14)),
-                      height=500, margin=dict(t=120))
+                        slider_prefix="ρ(W) = ",
+                        title=f"Gradient norms through time (T = {steps}, clipping at {clip:g}): "
+                              "choose a model, move ρ(W)")
+    # top margin: the modebar's band, the title, the model buttons and the panel titles;
+    # the sliders go below the two-row legend (under the panels) instead of across it
+    legend_rows = 70
+    fig.update_layout(height=500 + MODEBAR_BAND + legend_rows, margin=dict(t=120 + MODEBAR_BAND),
+                      sliders=[dict(pad=dict(t=40 + legend_rows))] * len(fig.layout.sliders))
     fig.update_layout(updatemenus=[dict(y=1.17, yanchor="bottom")])
     return fig

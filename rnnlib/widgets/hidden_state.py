@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dynamics import hidden_trajectories, scale_to_spectral_radius
-from . import LiveFigure, slider_figure
+from . import MODEBAR_BAND, LiveFigure, slider_figure
 
 __all__ = ["hidden_state_data", "hidden_state_figure", "hidden_state_traces",
            "hidden_state_widget", "hidden_state_figure_static", "DEFAULTS", "INPUTS",
@@ -237,9 +237,9 @@ def hidden_state_figure_static(radii=STATIC_RADII, activations=ACTIVATIONS, acti
     fig = slider_figure(hidden_state_data, hidden_state_figure, hidden_state_traces,
                         slider=("spectral_radius", list(radii)),
                         buttons=("activation", list(activations)),
-                        fixed=fixed, active=active, digits=digits, slider_prefix="ρ(W) = ")
-    fig.update_layout(title=dict(text="Hidden-state dynamics: choose the activation, move ρ(W)",
-                                 x=0.5, y=0.98, xanchor="center", font=dict(size=14)),
-                      height=470, margin=dict(t=110))
+                        fixed=fixed, active=active, digits=digits, slider_prefix="ρ(W) = ",
+                        title="Hidden-state dynamics: choose the activation, move ρ(W)")
+    # top margin: the modebar's band, the title, the activation buttons and the panel titles
+    fig.update_layout(height=470 + MODEBAR_BAND, margin=dict(t=110 + MODEBAR_BAND))
     fig.update_layout(updatemenus=[dict(y=1.16, yanchor="bottom")])
     return fig
