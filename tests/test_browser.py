@@ -17,7 +17,9 @@ For every page in _toc.yml (``test_page``):
   * every image has alt text;
   * a full-page screenshot goes to ``artifacts/screenshots/`` (``RNNBOOK_SCREENSHOTS`` overrides).
 Then: a plotly slider moved by a mouse click changes the plotted data (``test_slider``); code and
-written solutions are hidden until their toggle is clicked (``test_solutions``); the search page
+written solutions are hidden until their toggle is clicked (``test_solutions``); the exercise
+link in a solution's dropdown title only follows the link (no JavaScript error, no dropdown
+toggled: _static/togglebutton-title-click.js); the search page
 finds a chapter's term; the launch buttons point to the Binder and Colab of _config.yml.
 
 Chromium and ChromeDriver come from Debian (``apt-get install chromium chromium-driver``; CI's
@@ -352,6 +354,60 @@ def test_solutions_hidden_until_toggled(entry, site_html, browser, site):
         if not _wait(lambda: all(b.is_displayed() for b in bodies), timeout=3):
             problems.append(f"{item['kind']} #{item['id']}: still hidden after a click")
     print(f"{entry}: {len(items)} toggles checked")
+    assert not problems, "\n".join(problems)
+
+
+TOGGLE_STATES = ("return [...document.querySelectorAll('.admonition.toggle')]"
+                 ".map(e => e.classList.contains('toggle-hidden'))")
+
+
+@pytest.mark.parametrize("entry", PAGES)
+def test_link_in_solution_title_only_follows_the_link(entry, site_html, browser, site):
+    """sphinx-exercise's solution title links to its exercise ("Solution to Exercise 28 (...)").
+    Clicking that link inside the dropdown's clickable title follows the link, raises no
+    JavaScript error and opens or closes no dropdown (sphinx-togglebutton 0.4.5 alone throws
+    "button is not defined" there, or toggles the dropdown clicked last:
+    _static/togglebutton-title-click.js handles such clicks first). The title's other text still
+    toggles its dropdown."""
+    if "solution" not in _page_html(site_html, entry):
+        pytest.skip("no solutions on this page")
+    from selenium.webdriver.common.by import By
+
+    _open(browser, site + _html_name(entry))
+    browser.get_log("browser")
+    titles = browser.find_elements(By.CSS_SELECTOR, ".admonition.toggle > .admonition-title")
+    pairs = [(t, t.find_elements(By.CSS_SELECTOR, "a[href]")) for t in titles]
+    pairs = [(t, links[0]) for t, links in pairs if links]
+    if not pairs:
+        pytest.skip("no dropdown title with a link on this page")
+    problems = []
+    def click_link(k, link, when):
+        href = link.get_attribute("href")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+        before = browser.execute_script(TOGGLE_STATES)
+        link.click()
+        after = browser.execute_script(TOGGLE_STATES)
+        if after != before:
+            problems.append(f"title {k}: clicking its link {when} toggled a dropdown: "
+                            f"{before} -> {after}")
+        if browser.current_url != href:
+            problems.append(f"title {k}: clicking its link went to {browser.current_url}, "
+                            f"not {href}")
+        errors = _console_errors(browser)
+        if errors:
+            problems.append(f"title {k}: console errors after clicking its link {when}:\n  "
+                            + "\n  ".join(errors))
+
+    for k, (title, link) in enumerate(pairs):
+        click_link(k, link, "(dropdown closed)")
+        # a click on the title away from the link opens the dropdown, and only this one
+        before = browser.execute_script(TOGGLE_STATES)
+        browser.execute_script("arguments[0].click()", title)
+        opened = browser.execute_script(TOGGLE_STATES)
+        if sum(a != b for a, b in zip(before, opened)) != 1:
+            problems.append(f"title {k}: a click on the title toggled {before} -> {opened}")
+        click_link(k, link, "(dropdown open)")
+    print(f"{entry}: {len(pairs)} links in dropdown titles clicked")
     assert not problems, "\n".join(problems)
 
 
