@@ -9,9 +9,9 @@ The book serves all three from its own ``_static/vendor/`` instead:
 ====================================  ======================================================
 npm package (exact pin: package.json)  files copied into ``<outdir>/_static/vendor/``
 ====================================  ======================================================
-``mathjax`` 3                          ``mathjax/`` (the whole ``es5/`` tree: the page loads
-                                       ``tex-svg-full.js``, which needs no web fonts; the
-                                       rest is there for MathJax's lazily loaded menu parts)
+``mathjax`` 3                          ``mathjax/`` (``es5/tex-svg-full.js``, which needs no
+                                       web fonts, and the subfolders MathJax loads lazily,
+                                       e.g. for its menu; not the other combined bundles)
 ``requirejs``                          ``require.js``
 ``@jupyter-widgets/html-manager`` 1.0  ``html-manager/embed-amd.js`` and its font files (the
                                        bundle finds them next to itself)
@@ -86,6 +86,21 @@ def ensure_node_modules(root: Path) -> Path:
     return root / "node_modules"
 
 
+#: The one combined MathJax bundle the pages load (_config.yml's mathjax_path).
+MATHJAX_BUNDLE = "tex-svg-full.js"
+
+
+def _other_mathjax_bundles(folder, names):
+    """copytree filter: skip es5/'s other combined bundles (about 14 MB the pages never load).
+
+    The subfolders (a11y/, ui/, sre/, input/, output/, adaptors/) stay: MathJax loads parts of
+    them lazily, e.g. when a reader opens its menu.
+    """
+    if Path(folder).name != "es5":
+        return []
+    return [n for n in names if n.endswith(".js") and n not in (MATHJAX_BUNDLE, "startup.js", "loader.js", "core.js")]
+
+
 def copy_assets(node_modules: Path, static: Path) -> None:
     """Copy the vendored files from ``node_modules`` into ``static/vendor/``."""
     dest_root = Path(static) / VENDOR
@@ -94,7 +109,7 @@ def copy_assets(node_modules: Path, static: Path) -> None:
         target = dest_root / dest
         target.parent.mkdir(parents=True, exist_ok=True)
         if is_dir:
-            shutil.copytree(source, target, dirs_exist_ok=True)
+            shutil.copytree(source, target, dirs_exist_ok=True, ignore=_other_mathjax_bundles)
         else:
             shutil.copyfile(source, target)
     dist = Path(node_modules) / "@jupyter-widgets/html-manager/dist"
