@@ -268,7 +268,8 @@ def test_float_targets_holding_integers_are_accepted():
 
 def test_package_exports_the_core():
     for name in ("init_rnn", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
-                 "gradcheck", "rel_error", "SGD", "Adagrad", "Adam", "clip_grad_norm", "clip_grad_value", "train"):
+                 "gradcheck", "rel_error", "SGD", "Adagrad", "Adam", "clip_grad_norm", "clip_grad_value", "train",
+                 "sample"):
         assert callable(getattr(rnnlib, name)), name
 
 
