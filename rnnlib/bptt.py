@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_activation, check_positive_int, check_shape, check_targets
+from ._checks import as_float_array, check_activation, check_float_dtype, check_positive_int, check_shape, check_targets
 from .activations import activation_derivative
 from .losses import cross_entropy
 from .optim import Optimizer, clip_grad_norm, clip_grad_value, global_norm
@@ -324,11 +324,6 @@ def bptt_memory_bytes(T, B, m, d, C, dtype=np.float64, mask=False):
     x (T,B,d), h (T+1,B,m), a (T,B,m), o and y_hat (T,B,C); plus T*B bytes for a bool mask.
     """
     T, B, m, d, C = (check_positive_int(n, v) for n, v in zip("TBmdC", (T, B, m, d, C)))
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError as error:
-        raise TypeError(f"dtype must be a NumPy float dtype such as np.float64, got {dtype!r}") from error
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a float dtype such as float64 or float32, got {dtype}")
+    dtype = check_float_dtype(dtype)
     floats = T * B * d + (T + 1) * B * m + T * B * m + 2 * T * B * C
     return int(floats * dtype.itemsize + (T * B if mask else 0))
