@@ -43,7 +43,7 @@ test: $(STAMP)
 
 # Student edition: every chapter with solutions stubbed out, into student/ (see book/instructors.md).
 student: $(STAMP)
-	$(BIN)/python -m rnnlib.assign --out student/
+	$(BIN)/python -m rnnbook.assign --out student/
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/

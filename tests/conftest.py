@@ -37,11 +37,11 @@ from pathlib import Path
 
 import pytest
 
-from rnnlib import _kernel_ports
+from rnnbook import kernel_ports
 
 # Kernels started by this test run (nbval, tests that execute notebooks) take ports outside the
 # ephemeral range, so they cannot lose them to another process's connections meanwhile.
-_kernel_ports.install()
+kernel_ports.install()
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_DIR = ROOT / "book"

@@ -1,4 +1,4 @@
-"""The student edition (rnnlib.assign): stubs, removed written solutions, every chapter runs.
+"""The student edition (rnnbook.assign): stubs, removed written solutions, every chapter runs.
 
 The end-to-end test writes the student edition of each chapter and executes it once in a fresh
 kernel (one BLAS thread): it must run to its last cell, and every code exercise's check must
@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from conftest import ROOT, book_notebooks
-from rnnlib.assign import (
+from rnnbook.assign import (
     SolutionMarkerError,
     main,
     remove_written_solutions,
@@ -24,7 +24,7 @@ from rnnlib.assign import (
     stub_solution,
     write_student_edition,
 )
-from rnnlib._exercise_index import cell_source, scan_notebook
+from rnnbook.exercise_index import cell_source, scan_notebook
 from rnnlib.exercises import get_exercise
 
 NOTEBOOKS = book_notebooks()
@@ -129,7 +129,7 @@ def test_cli_writes_and_rejects(tmp_path, capsys):
 
 def test_make_student_target_exists():
     makefile = (ROOT / "Makefile").read_text()
-    assert "\nstudent:" in makefile and "rnnlib.assign --out student/" in makefile
+    assert "\nstudent:" in makefile and "rnnbook.assign --out student/" in makefile
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The exercise index: scan of the notebooks, `python -m rnnlib.exercises list`, the book page.
+"""The exercise index: scan of the notebooks, `python -m rnnbook.exercises list`, the book page.
 
 The index is generated from the notebooks and the registry; these tests check the scan on a
 small notebook made here, that the command lists every registered exercise with its notebook,
@@ -16,8 +16,8 @@ import pytest
 
 import rnnlib.exercises as ex
 from conftest import ROOT, book_notebooks, toc_files
-from rnnlib import _exercise_index as index
-from rnnlib.exercises.__main__ import main
+from rnnbook import exercise_index as index
+from rnnbook.exercises import main
 
 
 def _md(source):
@@ -95,7 +95,7 @@ def test_rows_merge_notebook_and_registry(demo_book):
 
 
 def test_list_command_prints_every_registered_exercise():
-    proc = subprocess.run([sys.executable, "-m", "rnnlib.exercises", "list"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "rnnbook.exercises", "list"], capture_output=True,
                           text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -132,7 +132,7 @@ def test_directive_renders_a_linked_table(demo_book, tmp_path):
 
     src = demo_book.parent
     (src / "conf.py").write_text(
-        "extensions = ['myst_nb', 'sphinx_exercise', 'rnnlib._exercise_index']\n"
+        "extensions = ['myst_nb', 'sphinx_exercise', 'rnnbook.exercise_index']\n"
         "nb_execution_mode = 'off'\nexclude_patterns = ['_build']\n")
     (src / "index.md").write_text("# Root\n\n```{toctree}\nbook/demo\nbook/exercise_index\n```\n")
     (demo_book / "exercise_index.md").write_text("# Exercises\n\n```{exercise-index}\n```\n")

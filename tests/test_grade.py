@@ -1,4 +1,4 @@
-"""The autograder (rnnlib.grade) on small hostile submissions made here.
+"""The autograder (rnnbook.grade) on small hostile submissions made here.
 
 Each submission is a tiny notebook answering two cheap exercises of the chapter on the RNN's
 equations (``rnn-n-params`` and ``rnn-step-forward``). They are graded together in one run of
@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from rnnlib import grade as grader
+from rnnbook import grade as grader
 from rnnlib.exercises import get_exercise
 
 N_PARAMS = get_exercise("rnn-n-params").points

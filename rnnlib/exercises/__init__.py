@@ -219,7 +219,7 @@ def list_exercises(chapter=None, kind=None):
 
 
 def exercise_table(chapter=None):
-    """A plain-text table of the registry (for ``python -m rnnlib.exercises list``)."""
+    """A plain-text table of the registry (for ``python -m rnnbook.exercises list``)."""
     rows = [("label", "chapter", "kind", "points", "title")]
     rows += [(e.label, e.chapter, e.kind, f"{e.points:g}", e.title) for e in list_exercises(chapter)]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]

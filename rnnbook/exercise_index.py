@@ -2,12 +2,12 @@
 
 Two consumers share the scan of the notebooks below:
 
-* ``python -m rnnlib.exercises list`` (rnnlib/exercises/__main__.py) prints the table;
+* ``python -m rnnbook.exercises list`` (rnnbook/exercises.py) prints the table;
 * the Sphinx directive ``{exercise-index}`` (this module is a Sphinx extension, listed under
   ``sphinx: local_extensions`` in _config.yml) renders it as a page of the book
   (book/exercise_index.md), with a link to every exercise of a chapter that is part of the build.
 
-What a notebook says about its exercises (see /tmp/team/CONVENTIONS.md):
+What a notebook says about its exercises (rnnbook/notebooks.py reads it):
 
 * a markdown cell with a sphinx-exercise directive ```` ```{exercise} Title```` and
   ``:label: ex-<label>``;
@@ -25,19 +25,17 @@ level, so the command and the build stay light.
 """
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: The book's folder when rnnlib is used from the repository (``pip install -e .``).
-BOOK_DIR = Path(__file__).resolve().parents[1] / "book"
+from .notebooks import (BEGIN_SOLUTION, BOOK_DIR, CHECK_CALL, END_SOLUTION, book_notebooks,
+                        cell_source, directive_blocks, solution_function_names)
 
-_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|:{3,})\s*\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*?)\s*$")
-_CHECK = re.compile(r"""\bcheck\(\s*["'](?P<label>[^"']+)["']\s*,\s*(?P<answer>[A-Za-z_][\w.]*)""")
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
-END_SOLUTION = "### END SOLUTION"
+__all__ = ["BEGIN_SOLUTION", "BOOK_DIR", "END_SOLUTION", "book_notebooks", "cell_source",
+           "directive_blocks", "solution_function_names", "NotebookExercise", "scan_notebook",
+           "chapter_title", "IndexRow", "index_rows", "mismatches", "text_table", "summary"]
 
 
 @dataclass
@@ -56,44 +54,6 @@ class NotebookExercise:
     @property
     def chapter(self):
         return self.notebook.rsplit(".", 1)[0]
-
-
-def cell_source(cell) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
-def directive_blocks(text):
-    """(name, argument, options, first line, last line) of every fenced directive in ``text``.
-
-    Fences are ```` ``` ```` or ``:::`` (three or more) opening with ``{name}``; a block ends at
-    the first later line holding only the same fence (or a longer one of the same character).
-    Nested directives inside a longer fence are skipped with their parent.
-    """
-    lines = text.splitlines()
-    blocks = []
-    i = 0
-    while i < len(lines):
-        match = _FENCE.match(lines[i])
-        if not match:
-            i += 1
-            continue
-        fence = match["fence"]
-        end = i + 1
-        while end < len(lines):
-            stripped = lines[end].strip()
-            if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
-                break
-            end += 1
-        options = {}
-        for line in lines[i + 1:end]:
-            option = re.match(r"^\s*:([\w-]+):\s*(.*?)\s*$", line)
-            if not option:
-                break
-            options[option[1]] = option[2]
-        blocks.append((match["name"], match["arg"], options, i, min(end, len(lines) - 1)))
-        i = end + 1
-    return blocks
 
 
 def scan_notebook(path) -> list:
@@ -118,7 +78,7 @@ def scan_notebook(path) -> list:
                 solution_ids.add(grade_id)
                 if last is not None and last.solution_grade_id is None:
                     last.solution_grade_id = grade_id
-            for match in _CHECK.finditer(source):
+            for match in CHECK_CALL.finditer(source):
                 checks.setdefault(match["label"], []).append(match["answer"])
     for label, entry in found.items():
         entry.has_solution_cell = label in solution_ids
@@ -127,11 +87,6 @@ def scan_notebook(path) -> list:
         if entry.has_solution_cell or entry.answer_names:
             entry.kind = "code"
     return list(found.values())
-
-
-def book_notebooks(book_dir=None):
-    book_dir = Path(book_dir or BOOK_DIR)
-    return sorted(p for p in book_dir.glob("*.ipynb"))
 
 
 def chapter_title(path) -> str:
@@ -143,15 +98,6 @@ def chapter_title(path) -> str:
                 if line.startswith("# "):
                     return line[2:].strip()
     return Path(path).stem
-
-
-def solution_function_names(source) -> list:
-    """Names of the functions a solution cell defines at top level (for a renamed answer)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
 @dataclass
@@ -364,7 +310,7 @@ def _make_directive():
 
 def setup(app):
     # True: every disagreement between a built chapter and the registry is a build warning
-    # (python -m rnnlib.exercises check and tests/test_exercise_index.py report them anyway).
+    # (python -m rnnbook.exercises check and tests/test_exercise_index.py report them anyway).
     app.add_config_value("exercise_index_strict", False, "env")
     app.add_directive("exercise-index", _make_directive())
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

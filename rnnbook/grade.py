@@ -1,4 +1,4 @@
-"""The autograder: ``python -m rnnlib.grade SUBMISSION... [--timeout S] [--out report]``.
+"""The autograder: ``python -m rnnbook.grade SUBMISSION... [--timeout S] [--out report]``.
 
 Each SUBMISSION is a notebook, or a folder searched for notebooks (``*.ipynb``, recursively).
 The student is the file name without ``.ipynb``. For each submission the grader
@@ -52,7 +52,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rnnlib._exercise_index import _CHECK, cell_source, solution_function_names
+from rnnbook.notebooks import CHECK_CALL, cell_source, solution_function_names
 
 DEFAULT_TIMEOUT = 600          # seconds per notebook
 DEFAULT_CHECK_TIMEOUT = 60     # seconds per exercise's checker
@@ -191,7 +191,7 @@ def mentioned_labels(nb):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id:
             labels.add(grade_id)
-        labels.update(m["label"] for m in _CHECK.finditer(cell_source(cell)))
+        labels.update(m["label"] for m in CHECK_CALL.finditer(cell_source(cell)))
     return labels
 
 
@@ -219,7 +219,7 @@ def _candidate_names(entry, nb):
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue
-        for match in _CHECK.finditer(cell_source(cell)):
+        for match in CHECK_CALL.finditer(cell_source(cell)):
             if match["label"] == entry.label and match["answer"] not in names and "." not in match["answer"]:
                 names.append(match["answer"])
     for cell in nb.cells:
@@ -290,7 +290,7 @@ def execute_submission(nb, expected, timeout, check_timeout, max_output, workdir
             continue
         cell.outputs, cell.execution_count = [], None
         source = cell_source(cell)
-        checks = [m["label"] for m in _CHECK.finditer(source) if m["label"] in names]
+        checks = [m["label"] for m in CHECK_CALL.finditer(source) if m["label"] in names]
         for label in checks:
             plan.append((_grader_cell(f"_rnnlib_snapshot({label!r}, {names[label]!r})"), "snapshot"))
         plan.append((cell, "student"))
@@ -543,7 +543,7 @@ def summary(reports):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m rnnlib.grade",
+    parser = argparse.ArgumentParser(prog="python -m rnnbook.grade",
                                      description="Execute and grade submitted notebooks.")
     parser.add_argument("submissions", nargs="+", type=Path, help="notebooks or folders of notebooks")
     parser.add_argument("--chapter", action="append",

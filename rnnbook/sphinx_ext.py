@@ -13,7 +13,7 @@ It is part of the build machinery, not of the library the chapters teach:
   the build (listed in _toc.yml), plain "Title (in preparation)" otherwise. The intro's chapter
   map uses it, so it neither goes stale nor warns while chapters are still being written.
 
-* It makes the notebook kernels take ports outside the ephemeral range (rnnlib/_kernel_ports.py).
+* It makes the notebook kernels take ports outside the ephemeral range (rnnbook/kernel_ports.py).
 
 Only the standard library is imported here; plotly's file is located without importing plotly.
 """
@@ -25,7 +25,7 @@ import os
 import shutil
 from pathlib import Path
 
-from rnnlib import _kernel_ports
+from rnnbook import kernel_ports
 from rnnlib.book import BUILD_ENV_VAR
 
 PLOTLY_JS = "plotly.min.js"
@@ -72,7 +72,7 @@ def chapter_role(name, rawtext, text, lineno, inliner, options=None, content=())
 
 def setup(app):
     os.environ[BUILD_ENV_VAR] = "1"
-    _kernel_ports.install()  # no "Address already in use" when kernels start side by side
+    kernel_ports.install()  # no "Address already in use" when kernels start side by side
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # small matrices: one BLAS thread per kernel is fastest
     plotly_js_source()  # fail early, before executing notebooks, if the file is missing
@@ -82,7 +82,7 @@ def setup(app):
     # of setting window.Plotly ("Plotly is not defined").
     app.add_js_file(PLOTLY_JS, priority=200)
     # MathJax, require.js and the widgets' html-manager from _static/vendor (no CDN).
-    from rnnlib._offline_assets import setup as setup_offline_assets
+    from rnnbook.offline_assets import setup as setup_offline_assets
 
     setup_offline_assets(app)
     app.connect("build-finished", _copy_plotly_js)

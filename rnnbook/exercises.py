@@ -1,8 +1,8 @@
-"""``python -m rnnlib.exercises list [--chapter NAME] [--json]``: every exercise of the book.
+"""``python -m rnnbook.exercises list [--chapter NAME] [--json]``: every exercise of the book.
 
 Prints one line per exercise (label, chapter, kind, points, title, and the notebook it appears
 in), in the book's chapter order, then the count per chapter. The rows come from the same scan
-of the notebooks and the registry as the book's exercise index page (rnnlib/_exercise_index.py).
+of the notebooks and the registry as the book's exercise index page (rnnbook/exercise_index.py).
 ``check`` prints where the notebooks and the registry disagree and exits with status 1 if they do.
 """
 from __future__ import annotations
@@ -13,15 +13,15 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from rnnlib import _exercise_index as index
+from rnnbook import exercise_index as index
 
-# The book's chapter order (CONVENTIONS.md / _toc.yml); chapters not listed follow alphabetically.
+# The book's chapter order (_toc.yml); chapters not listed follow alphabetically.
 CHAPTER_ORDER = ["sequence_modeling", "computational_graphs", "recurrence", "rnn_equations",
                  "design_patterns", "bptt", "exploding_vanishing", "gated_cells", "recursive"]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m rnnlib.exercises",
+    parser = argparse.ArgumentParser(prog="python -m rnnbook.exercises",
                                      description="List the book's exercises.")
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="print the table of exercises")

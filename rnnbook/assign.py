@@ -1,4 +1,4 @@
-"""The student edition: ``python -m rnnlib.assign [NOTEBOOK...] [--out student/]``.
+"""The student edition: ``python -m rnnbook.assign [NOTEBOOK...] [--out student/]``.
 
 Writes a copy of each of the book's notebooks (default: every ``book/*.ipynb``) in which
 
@@ -13,7 +13,7 @@ Writes a copy of each of the book's notebooks (default: every ``book/*.ipynb``) 
   removed, and a markdown cell left empty is dropped;
 * every output and execution count is cleared, and saved widget state removed;
 * everything else (text, figures' code, the ``check(...)`` cells, nbgrader metadata) is kept,
-  so nbgrader's own tools and ``python -m rnnlib.grade`` work on the result.
+  so nbgrader's own tools and ``python -m rnnbook.grade`` work on the result.
 
 The chapters use the library's reference implementation after each exercise, so a student
 notebook runs to its last cell and every ``check`` says "not attempted yet" until solved
@@ -28,7 +28,7 @@ import json
 import sys
 from pathlib import Path
 
-from rnnlib._exercise_index import BEGIN_SOLUTION, BOOK_DIR, END_SOLUTION, cell_source, directive_blocks
+from rnnbook.notebooks import BEGIN_SOLUTION, BOOK_DIR, END_SOLUTION, cell_source, directive_blocks
 
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 
@@ -147,7 +147,7 @@ def write_student_edition(notebooks=None, out="student"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m rnnlib.assign",
+    parser = argparse.ArgumentParser(prog="python -m rnnbook.assign",
                                      description="Write the student edition of the book's notebooks.")
     parser.add_argument("notebooks", nargs="*", type=Path,
                         help="master notebooks (default: every book/*.ipynb)")

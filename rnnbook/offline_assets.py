@@ -1,6 +1,6 @@
 """Offline assets of the built book: MathJax, require.js and the widgets' html-manager.
 
-Part of the build machinery (wired in by ``rnnlib/_sphinx_ext.py``), not of the library.
+Part of the build machinery (wired in by ``rnnbook/sphinx_ext.py``), not of the library.
 
 By default myst-nb and Sphinx load MathJax, require.js and ``@jupyter-widgets/html-manager``
 from CDNs, so a downloaded copy of the book shows raw ``$$`` and no widgets without a network.
@@ -17,7 +17,7 @@ npm package (exact pin: package.json)  files copied into ``<outdir>/_static/vend
                                        bundle finds them next to itself)
 ====================================  ======================================================
 
-plotly.js is not here: it comes from the installed plotly package (``_sphinx_ext.py``). None of
+plotly.js is not here: it comes from the installed plotly package (``sphinx_ext.py``). None of
 these three is on PyPI in a usable form (the html-manager is npm only), so they come from the npm
 registry, pinned in ``package.json``/``package-lock.json`` at the repository root. When
 ``node_modules/`` lacks a pinned version, the build runs ``npm ci`` once (about 30 s, npm only,
