@@ -14,6 +14,14 @@ It is part of the build machinery, not of the library the chapters teach:
   map uses it, so it neither goes stale nor warns while chapters are still being written.
 
 * It makes the notebook kernels take ports outside the ephemeral range (rnnbook/kernel_ports.py).
+* It sets ``TQDM_DISABLE=1`` for the executing kernels: progress bars stay live in Jupyter and
+  never reach the built pages (a finished bar saved as widget state or text is residue).
+* **Launch buttons open the student edition.** sphinx-book-theme builds the Binder, JupyterHub
+  and Colab links of a chapter from ``book/<chapter>.ipynb`` (its ``add_launch_buttons``, an
+  ``html-page-context`` handler at priority 501). :func:`_student_launch_buttons` runs after it
+  (priority 510) and rewrites every link of the page's launch group to
+  ``student/<chapter>.ipynb`` (:func:`student_launch_url`), the committed student edition that
+  ``make student`` writes (rnnbook/assign.py), when that file exists.
 
 Only the standard library is imported here; plotly's file is located without importing plotly.
 """
@@ -22,13 +30,20 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 
 from rnnbook import kernel_ports
 from rnnlib.book import BUILD_ENV_VAR
 
 PLOTLY_JS = "plotly.min.js"
+#: The committed student edition, relative to the repository root (written by `make student`).
+STUDENT_DIR = "student"
+#: After sphinx-book-theme's add_launch_buttons (501), before the page is rendered.
+LAUNCH_PRIORITY = 510
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def plotly_js_source() -> Path:
@@ -70,8 +85,45 @@ def chapter_role(name, rawtext, text, lineno, inliner, options=None, content=())
     return [ref], []
 
 
+def student_path(master: str) -> str:
+    """``book/<chapter>.ipynb`` -> ``student/<chapter>.ipynb`` (the repository-relative path of a
+    master notebook to that of its student edition)."""
+    return f"{STUDENT_DIR}/{Path(master).name}"
+
+
+def student_launch_url(url: str, master: str) -> str:
+    """A launch URL that opens ``master`` (repository-relative, e.g. ``book/rnn_equations.ipynb``)
+    rewritten to open its student edition instead.
+
+    The master's path appears after a ``/`` in every provider's URL: Binder's
+    ``?urlpath=lab/tree/book/x.ipynb``, Colab's ``/blob/<branch>/book/x.ipynb``, JupyterHub's
+    (nbgitpuller) ``urlpath=lab/tree/<repo>/book/x.ipynb``, written as is or percent-encoded.
+    """
+    student = student_path(master)
+    for old, new in ((master, student), (quote(master, safe=""), quote(student, safe=""))):
+        url = re.sub(r"(?<=/|=)" + re.escape(old) + r"(?=$|[?&#])", new, url)
+        url = re.sub(r"(?<=%2F)" + re.escape(old) + r"(?=$|[?&#])", new, url)
+    return url
+
+
+def _student_launch_buttons(app, pagename, templatename, context, doctree) -> None:
+    """html-page-context: the launch group's links open the student edition of the chapter."""
+    master = f"{pagename}.ipynb"
+    if not (REPO_ROOT / student_path(master)).is_file():
+        return
+    for group in context.get("header_buttons", []) or []:
+        if group.get("label") != "launch-buttons":
+            continue
+        for button in group.get("buttons", []):
+            if button.get("type") == "link" and button.get("url"):
+                button["url"] = student_launch_url(button["url"], master)
+                button["tooltip"] = f"{button.get('tooltip', '')} (student edition)".strip()
+
+
 def setup(app):
     os.environ[BUILD_ENV_VAR] = "1"
+    # tqdm reads TQDM_<ARG> defaults from the environment: no progress bar in the built pages
+    os.environ["TQDM_DISABLE"] = "1"
     kernel_ports.install()  # no "Address already in use" when kernels start side by side
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # small matrices: one BLAS thread per kernel is fastest
@@ -87,4 +139,5 @@ def setup(app):
     setup_offline_assets(app)
     app.connect("build-finished", _copy_plotly_js)
     app.add_role("chapter", chapter_role)
+    app.connect("html-page-context", _student_launch_buttons, priority=LAUNCH_PRIORITY)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
