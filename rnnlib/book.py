@@ -13,15 +13,26 @@ Every chapter's first (hidden) cell calls :func:`setup`. It does two things:
    renderers are left alone.
 2. **Matplotlib.** A colour-blind-safe style (``tableau-colorblind10``) and a figure size that
    fits the book's text column.
+3. **Colab** (``google.colab`` imported): the live figures are ipywidgets plus plotly's
+   ``FigureWidget``, a third-party widget, which Colab shows only after
+   ``google.colab.output.enable_custom_widget_manager()``; and plotly's FigureWidget needs
+   plotly 6 or later and ``anywidget``, which Colab may lack: :func:`setup_colab` installs them
+   (pip, into the running kernel, before plotly is first imported) and enables the manager.
+   Without them the widgets would still redraw (rnnlib/widgets: the fallback), only slower.
 
 Plotly and matplotlib are imported only inside :func:`setup`, so ``import rnnlib`` stays light.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
+import subprocess
+import sys
 
-__all__ = ["BUILD_ENV_VAR", "RENDERER_NAME", "MPL_STYLE", "FIGSIZE", "in_book_build", "setup"]
+__all__ = ["BUILD_ENV_VAR", "RENDERER_NAME", "MPL_STYLE", "FIGSIZE", "COLAB_REQUIREMENTS",
+           "in_book_build", "in_colab", "setup", "setup_colab"]
 
 #: Set to ``"1"`` by the book build (``rnnbook/sphinx_ext.py``); executing kernels inherit it.
 BUILD_ENV_VAR = "RNNBOOK_BUILD"
@@ -37,6 +48,50 @@ FIGSIZE = (7.0, 4.0)
 def in_book_build() -> bool:
     """Return True when running inside the book build (``RNNBOOK_BUILD`` is set and not 0)."""
     return os.environ.get(BUILD_ENV_VAR, "") not in ("", "0")
+
+
+#: What the live figures need in Colab besides what Colab ships (see :func:`setup_colab`).
+COLAB_REQUIREMENTS = ("plotly>=6.1", "anywidget>=0.9")
+
+
+def in_colab() -> bool:
+    """True in a Google Colab kernel (its ``google.colab`` package is imported there)."""
+    return "google.colab" in sys.modules
+
+
+def _colab_missing():
+    """The requirements of COLAB_REQUIREMENTS not met in this kernel."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    missing = []
+    for requirement in COLAB_REQUIREMENTS:
+        name, _, minimum = requirement.partition(">=")
+        try:
+            have = tuple(int(p) for p in version(name).split(".")[:2] if p.isdigit())
+        except PackageNotFoundError:
+            missing.append(requirement)
+            continue
+        if have < tuple(int(p) for p in minimum.split(".")):
+            missing.append(requirement)
+    return missing
+
+
+def setup_colab(run=subprocess.run) -> list:
+    """In Colab: install what the live figures need (returns what was installed) and enable
+    Colab's custom widget manager. Elsewhere: nothing (returns [])."""
+    if not in_colab():
+        return []
+    missing = _colab_missing()
+    if missing:
+        if "plotly" in sys.modules and any(r.startswith("plotly") for r in missing):
+            print("rnnlib.book.setup(): plotly was imported before the upgrade; restart the "
+                  "session (Runtime > Restart session) and run the notebook again")
+        run([sys.executable, "-m", "pip", "install", "-q", *missing], check=False)
+        importlib.invalidate_caches()
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    return missing
 
 
 def _make_renderer():
@@ -82,6 +137,7 @@ def setup(*, force_book_renderer: bool | None = None) -> None:
             f"force_book_renderer must be None or a bool, got {type(force_book_renderer).__name__}"
         )
     use_book_renderer = in_book_build() if force_book_renderer is None else force_book_renderer
+    setup_colab()
 
     if use_book_renderer:
         import plotly.io as pio

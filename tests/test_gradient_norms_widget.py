@@ -177,3 +177,23 @@ def test_default_static_figure_is_small():
     fig = gn.gradient_norm_figure_static()
     assert len(fig.frames) == len(gn.STATIC_RADII) * len(gn.STATIC_VARIANTS)
     assert len(fig.to_json()) < 400_000
+
+
+def test_book_build_controls_still_drive_the_data(monkeypatch):
+    """The chapter's claim cell moves a control during the build: no ipywidget there, but the
+    stand-in control updates the data all the same."""
+    from rnnlib.book import BUILD_ENV_VAR
+
+    monkeypatch.setenv(BUILD_ENV_VAR, "1")
+    live = gn.gradient_norm_widget(steps=15)
+    assert live.mode == "static" and live.widget is None
+    live.controls["cell"].value = "LSTM"
+    assert live.updates == 1
+    assert np.allclose(live.data["jacobian_norm"], gn.gradient_norm_data(cell="LSTM", steps=15)["jacobian_norm"])
+    assert live.static_fn is gn.gradient_norm_figure_static
+
+
+def test_an_update_sends_only_what_changed():
+    live = gn.gradient_norm_widget(steps=15)
+    live.controls["spectral_radius"].value = 2.0
+    assert live.sent and all(key == "y" for _, key in live.sent)     # the lags and steps stay

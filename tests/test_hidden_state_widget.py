@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("plotly")
 pytest.importorskip("ipywidgets")
 
-from rnnlib.widgets import (LiveFigure, frame_name, round_relative,  # noqa: E402
+from rnnlib.widgets import (Control, LiveFigure, frame_name, round_relative,  # noqa: E402
                             round_significant, slider_figure)
 from rnnlib.widgets import hidden_state as hs  # noqa: E402
 
@@ -152,31 +152,95 @@ def test_live_widget_box_holds_every_control_and_the_figure():
     assert live.values() == hs.DEFAULTS
 
 
-def test_book_build_shows_controls_and_a_plain_figure(monkeypatch):
+def test_an_update_sends_only_what_changed():
+    live = hs.hidden_state_widget()
+    live.controls["spectral_radius"].value = 1.7
+    sent = set(live.sent)
+    components = range(hs.N_COMPONENTS)                 # their x (the time axis) is unchanged
+    assert {(i, "y") for i in components} <= sent and not {(i, "x") for i in components} & sent
+    live.controls["steps"].value = 80                   # a longer time axis: x is sent too
+    assert {(i, "x") for i in components} <= set(live.sent)
+    assert traces_equal_data(live.figure, hs.hidden_state_data(spectral_radius=1.7, steps=80))
+
+
+def test_controls_have_their_label_above_and_a_wide_track():
+    import ipywidgets as widgets
+
+    from rnnlib.widgets import CONTROL_MIN_WIDTH
+
+    live = hs.hidden_state_widget()
+    grid = live.widget.children[0]
+    assert isinstance(grid, widgets.GridBox) and f"minmax({CONTROL_MIN_WIDTH}" in grid.layout.grid_template_columns
+    for box, (name, control) in zip(grid.children, live.controls.items()):
+        label, widget = box.children
+        assert widget is control and widget.description == "" and widget.layout.width == "100%"
+        assert isinstance(label, widgets.HTML) and label.value.strip()
+    labels = [box.children[0].value for box in grid.children]
+    assert any("ρ(W)" in text for text in labels)
+
+
+def _record_displays(monkeypatch):
+    import IPython.display
     import plotly.graph_objects as go
 
-    from rnnlib.book import BUILD_ENV_VAR
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    monkeypatch.setattr(go.Figure, "show", lambda self, *a, **kw: shown.append(self))
+    return shown
 
+
+def test_book_build_shows_a_note_and_the_twin_and_makes_no_widget(monkeypatch):
+    import ipywidgets as widgets
+    import plotly.graph_objects as go
+    from IPython.display import Markdown
+
+    from rnnlib.book import BUILD_ENV_VAR
+    from rnnlib.widgets import STATIC_NOTE
+
+    made = []
+    monkeypatch.setattr(widgets.Widget, "open", lambda self: made.append(type(self).__name__))
     monkeypatch.setenv(BUILD_ENV_VAR, "1")
     live = hs.hidden_state_widget()
-    assert not live.live
-    assert type(live.figure) is go.Figure and live.figure not in live.widget.children
-    live.controls["spectral_radius"].value = 1.7            # still consistent with the controls
+    assert live.mode == "static" and not live.live and live.widget is None
+    assert made == [], f"ipywidgets made during the build: {made}"
+    assert type(live.figure) is go.Figure
+    live.controls["spectral_radius"].value = 1.7        # still consistent with the controls
     assert traces_equal_data(live.figure, hs.hidden_state_data(spectral_radius=1.7))
+    shown = _record_displays(monkeypatch)
+    live._ipython_display_()
+    assert isinstance(shown[0], Markdown) and shown[0].data == STATIC_NOTE
+    assert "Binder" in STATIC_NOTE and "Colab" in STATIC_NOTE and "Jupyter" in STATIC_NOTE
+    twin = shown[1]
+    assert len(shown) == 2 and type(twin) is go.Figure and twin.layout.sliders and len(twin.frames) == 21
     monkeypatch.delenv(BUILD_ENV_VAR)
     assert hs.hidden_state_widget().live and not hs.hidden_state_widget(live=False).live
 
 
-def test_without_anywidget_the_widget_falls_back_to_a_static_figure(monkeypatch):
+def _hide_anywidget(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "anywidget", None)        # import anywidget -> ImportError
+    for name in ("plotly.basewidget", "plotly.graph_objs._figurewidget"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+
+def test_without_anywidget_the_figure_is_redrawn_on_every_change(monkeypatch):
+    import ipywidgets as widgets
     import plotly.graph_objects as go
 
-    def missing(*args, **kwargs):
-        raise ImportError("Please install anywidget to use the FigureWidget class")
-
-    monkeypatch.setattr(go, "FigureWidget", missing)
+    _hide_anywidget(monkeypatch)
+    with pytest.raises(ImportError, match="anywidget"):
+        go.FigureWidget()
+    shown = _record_displays(monkeypatch)
     with pytest.warns(UserWarning, match="anywidget"):
         live = hs.hidden_state_widget(live=True)
-    assert not live.live and type(live.figure) is go.Figure
+    assert live.mode == "redraw" and type(live.figure) is go.Figure
+    assert isinstance(live.widget.children[-1], widgets.Output) and live.widget.children[-1] is live.output
+    assert shown == [live.figure]                        # drawn once into the Output
+    for control, value in (("activation", "relu"), ("spectral_radius", 2.5), ("input", "sine")):
+        live.controls[control].value = value
+        assert shown[-1] is live.figure and traces_equal_data(shown[-1], hs.hidden_state_data(**live.values()))
+    assert len(shown) == 4                               # redrawn on every change: no dead controls
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,9 +339,10 @@ def test_generic_live_figure():
 
     data, figure, traces = _toy()
     live = LiveFigure(data, figure, traces, {"frequency": widgets.FloatSlider(value=1.0),
-                                             "phase": widgets.FloatSlider(value=0.0)})
+                                             "phase": Control("FloatSlider", "phase", value=0.0)})
     live.controls["phase"].value = 1.0
     assert np.allclose(live.figure.data[0].y, data(1.0, 1.0)["y"])
+    assert isinstance(live.controls["phase"], widgets.FloatSlider)
 
 
 def test_rounding_helpers():

@@ -14,12 +14,14 @@ in the chapter "Recurrence and unfolding"). A widget author writes three small f
 
 and gets two views from this module:
 
-* :class:`LiveFigure` (Jupyter, Binder): ipywidgets controls and a ``go.FigureWidget``; moving a
-  control calls ``data`` and writes ``traces(data)`` into the existing traces inside one
-  ``batch_update`` (updated in place: no flicker, no re-creation). ``last_compute_seconds``
-  records the time ``data`` took. During the book build it shows the controls and a plain
-  figure instead (a FigureWidget's saved state would embed ~5 MB of JavaScript in the page).
-  FigureWidget needs the ``anywidget`` package.
+* :class:`LiveFigure` (Jupyter, Binder, Colab): ipywidgets controls, each with its label above
+  it in a grid (every slider's track stays wide), and a ``go.FigureWidget``; moving a control
+  calls ``data`` and writes only the trace attributes that changed into the existing traces
+  inside one ``batch_update`` (updated in place: no flicker, no re-creation).
+  ``last_compute_seconds`` records the time ``data`` took. FigureWidget needs the ``anywidget``
+  package; without it the figure is redrawn in an ``ipywidgets.Output`` on every change. During
+  the book build it makes no ipywidget at all and displays one line saying where the live
+  version runs, and the kernel-free twin.
 * :func:`slider_figure` (the built book, no kernel): a plain ``go.Figure`` with one frame per
   point of a grid of control values, computed by the same ``data``, and plotly sliders (one per
   value of an optional second, "button" control, switched by buttons). Numbers are rounded to a
@@ -40,7 +42,7 @@ Minimal example::
         return [{"y": d["y"]}]
 
     live = LiveFigure(data, figure, traces,
-                      {"frequency": widgets.FloatSlider(value=1.0, min=0.5, max=4)})
+                      {"frequency": Control("FloatSlider", "frequency", value=1.0, min=0.5, max=4)})
     live                     # displays controls + figure in Jupyter
     slider_figure(data, figure, traces, slider=("frequency", [0.5, 1, 2, 4])).show()
 """
@@ -52,7 +54,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["LiveFigure", "slider_figure", "round_significant", "round_relative", "frame_name"]
+__all__ = ["LiveFigure", "Control", "STATIC_NOTE", "slider_figure", "round_significant", "round_relative", "frame_name"]
 
 
 def round_significant(value, digits=4):
@@ -158,76 +160,213 @@ def _axis_ranges(fig, updates, pad=0.05):
     return layout
 
 
-class LiveFigure:
-    """The live view: ipywidgets ``controls`` (a dict name -> widget) above a
-    ``go.FigureWidget`` that every change of a control updates in place.
+class Control:
+    """A control described, not yet made: ``Control("FloatSlider", "spectral radius ρ(W)",
+    value=0.9, min=0.1, max=3.0, step=0.05)``.
 
-    ``figure`` is the FigureWidget, ``widget`` the whole box (display the LiveFigure itself),
-    ``data`` the data of the last update, ``last_compute_seconds`` the time the data function
-    took for it. ``update()`` recomputes from the controls' current values.
-
-    ``live`` (default: True except during the book build, see :mod:`rnnlib.book`) set to False
-    makes ``figure`` a plain ``go.Figure`` shown under the controls: a static page cannot run
-    Python anyway, and a FigureWidget's saved state would add megabytes to the page.
+    :class:`LiveFigure` turns it into the ipywidget ``kind`` (a class name of ``ipywidgets``)
+    with ``label`` shown above it, or, where no kernel will ever answer (the book build), into a
+    :class:`StaticControl` holding the same value: no widget state is then saved into the page.
     """
 
-    def __init__(self, data_fn, figure_fn, traces_fn, controls, columns=4, live=None):
-        import ipywidgets as widgets
+    def __init__(self, kind, label, **kwargs):
+        if not isinstance(kind, str) or not isinstance(label, str):
+            raise TypeError(f"Control(kind, label, ...) takes two strings, got {kind!r}, {label!r}")
+        self.kind, self.label, self.kwargs = kind, label, kwargs
+
+    def __repr__(self):
+        return f"Control({self.kind!r}, {self.label!r}, **{self.kwargs!r})"
+
+
+def _static_control_class():
+    import traitlets
+
+    class StaticControl(traitlets.HasTraits):
+        """A control's value without a front end (the book build): setting ``value`` notifies
+        observers exactly as an ipywidget does, so code that drives a widget still works."""
+
+        value = traitlets.Any()
+
+        def __init__(self, kind, label, **kwargs):
+            super().__init__(value=kwargs.get("value"))
+            self.kind, self.label, self.options = kind, label, kwargs.get("options")
+
+    return StaticControl
+
+
+#: Width of one control's cell in the controls' grid: label above, the control below. With
+#: the readout beside it, a slider's track keeps about 190 px of it (issue: tracks of 2-40 px
+#: when a long description shared a 230 px box). The grid puts as many cells in a row as fit.
+CONTROL_MIN_WIDTH = "260px"
+#: The line a static page shows above a live widget's kernel-free twin.
+STATIC_NOTE = ("The live version of this figure, with a control for every parameter, runs in "
+               "Jupyter: open this chapter in Binder or Colab with the launch button (the rocket "
+               "at the top of the page), or locally with `make lab`. Below, its kernel-free twin.")
+
+
+def _make_control(control):
+    """(the ipywidget, the box shown: its label above it) for a :class:`Control`."""
+    import ipywidgets as widgets
+
+    kwargs = dict(control.kwargs)
+    kwargs.setdefault("layout", widgets.Layout(width="100%"))
+    if control.kind.endswith("Slider"):
+        kwargs.setdefault("continuous_update", True)
+    widget = getattr(widgets, control.kind)(**kwargs)
+    widget.description = ""
+    widget.tooltip = control.label if hasattr(widget, "tooltip") else None
+    label = widgets.HTML(f"<span class='rnnlib-control-label'>{control.label}</span>",
+                         layout=widgets.Layout(margin="0 0 -4px 4px"))
+    box = widgets.VBox([label, widget], layout=widgets.Layout(min_width="0", overflow="hidden"))
+    box.add_class("rnnlib-control")
+    return widget, box
+
+
+def _changed(previous, value):
+    """Whether a trace attribute differs from what the figure was last sent."""
+    if previous is None:
+        return True
+    a, b = np.asarray(previous), np.asarray(value)
+    if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
+        return True
+    if a.dtype.kind in "fc":
+        return not np.array_equal(a, b, equal_nan=True)
+    return not np.array_equal(a, b)
+
+
+class LiveFigure:
+    """The live view: ipywidgets ``controls`` (a dict name -> :class:`Control` or ipywidget) in a
+    grid above a plotly figure that every change of a control redraws.
+
+    Three modes (``mode``):
+
+    ``"live"``
+        Jupyter, Binder, Colab with anywidget: a ``go.FigureWidget`` updated in place. An update
+        sends only the trace attributes that changed (usually the y values), inside one
+        ``batch_update``: one message, one redraw.
+    ``"redraw"``
+        No anywidget (plotly's FigureWidget needs it): the figure is a plain ``go.Figure`` in an
+        ``ipywidgets.Output`` that every change clears and displays again, so the controls are
+        never dead (slower: the whole figure is sent each time).
+    ``"static"``
+        The book build (``live=False``, the default there, see :mod:`rnnlib.book`): no kernel
+        will ever answer the page, so no ipywidget is made (no saved widget state, no dead
+        controls). Displaying the LiveFigure shows :data:`STATIC_NOTE` and the kernel-free twin
+        ``static_fn()`` (a :func:`slider_figure`), or the plain figure when there is none.
+        The controls are :class:`StaticControl` objects: setting their value still updates
+        ``data`` and ``figure``.
+
+    ``figure`` is the plotly figure, ``widget`` the whole box (display the LiveFigure itself),
+    ``data`` the data of the last update, ``last_compute_seconds`` the time the data function
+    took for it, ``updates`` the number of updates and ``sent`` the attributes the last one sent
+    (``[(trace index, key), ...]``). ``update()`` recomputes from the controls' current values.
+    """
+
+    def __init__(self, data_fn, figure_fn, traces_fn, controls, columns=None, live=None,
+                 static_fn=None):
         import plotly.graph_objects as go
 
         from ..book import in_book_build
 
         _check_views(data_fn, figure_fn, traces_fn)
-        self.live = (not in_book_build()) if live is None else bool(live)
         if not isinstance(controls, dict) or not controls:
-            raise TypeError("controls must be a non-empty dict name -> ipywidget")
-        self.data_fn, self.figure_fn, self.traces_fn = data_fn, figure_fn, traces_fn
-        self.controls = controls
+            raise TypeError("controls must be a non-empty dict name -> Control or ipywidget")
+        if static_fn is not None and not callable(static_fn):
+            raise TypeError(f"static_fn must be callable or None, got {type(static_fn).__name__}")
+        live = (not in_book_build()) if live is None else bool(live)
+        self.mode = "live" if live else "static"
+        self.data_fn, self.figure_fn, self.traces_fn, self.static_fn = data_fn, figure_fn, traces_fn, static_fn
+        self.controls, boxes = {}, []
+        StaticControl = _static_control_class() if self.mode == "static" else None
+        for name, control in controls.items():
+            if isinstance(control, Control):
+                if self.mode == "static":
+                    widget, box = StaticControl(control.kind, control.label, **control.kwargs), None
+                else:
+                    widget, box = _make_control(control)
+            else:
+                widget, box = control, control
+            self.controls[name] = widget
+            if box is not None:
+                boxes.append(box)
         start = time.perf_counter()
         self.data = data_fn(**self.values())
         self.last_compute_seconds = time.perf_counter() - start
-        # During the book build no kernel will ever answer the page, and a FigureWidget's saved
-        # state embeds plotly's whole JavaScript bundle (about 5 MB) into the page: there the
-        # figure is a plain go.Figure, shown below the controls as they were saved.
         self.figure = figure_fn(self.data)
-        if self.live:
+        if self.mode == "live":
             try:
                 self.figure = go.FigureWidget(self.figure)
             except ImportError as error:            # plotly's FigureWidget needs anywidget
-                warnings.warn(f"{error}: showing a static figure under the controls instead")
-                self.live = False
-        self.updates = 0
-        for control in controls.values():
+                warnings.warn(f"{error}: the figure is redrawn on every change instead of "
+                              "updated in place (install anywidget for faster updates)")
+                self.mode = "redraw"
+        self._sent = [{key: value for key, value in update.items()}
+                      for update in _trace_updates(self.figure, traces_fn, self.data)]
+        self.sent, self.updates = [], 0
+        for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        rows = [widgets.HBox(list(controls.values())[i:i + columns])
-                for i in range(0, len(controls), columns)]
-        self.widget = widgets.VBox(rows + ([self.figure] if self.live else []))
+        self.widget = self.output = None
+        if self.mode != "static":
+            import ipywidgets as widgets
+
+            grid = widgets.GridBox(boxes, layout=widgets.Layout(
+                grid_template_columns=(f"repeat({columns}, minmax({CONTROL_MIN_WIDTH}, 1fr))" if columns
+                                       else f"repeat(auto-fill, minmax({CONTROL_MIN_WIDTH}, 1fr))"),
+                grid_gap="2px 16px", width="100%"))
+            grid.add_class("rnnlib-controls")
+            if self.mode == "live":
+                shown = self.figure
+            else:
+                self.output = widgets.Output()
+                self._redraw()
+                shown = self.output
+            self.widget = widgets.VBox([grid, shown], layout=widgets.Layout(width="100%"))
+            self.widget.add_class("rnnlib-live-figure")
+
+    @property
+    def live(self):
+        """True when the figure is updated in place (a FigureWidget)."""
+        return self.mode == "live"
 
     def values(self):
         """The controls' current values, as keyword arguments of the data function."""
         return {name: control.value for name, control in self.controls.items()}
 
     def update(self):
-        """Recompute the data from the controls and write it into the existing traces."""
+        """Recompute the data from the controls and write what changed into the traces."""
         start = time.perf_counter()
         data = self.data_fn(**self.values())
         self.last_compute_seconds = time.perf_counter() - start
         updates = _trace_updates(self.figure, self.traces_fn, data)
+        sent = [(i, key) for i, update in enumerate(updates) for key, value in update.items()
+                if _changed(self._sent[i].get(key), value)]
         with self.figure.batch_update():
-            for trace, update in zip(self.figure.data, updates):
-                trace.update(update)
-        self.data = data
+            for i, key in sent:
+                self.figure.data[i][key] = updates[i][key]
+                self._sent[i][key] = updates[i][key]
+        self.data, self.sent = data, sent
         self.updates += 1
+        if self.mode == "redraw":
+            self._redraw()
+
+    def _redraw(self):
+        from IPython.display import display
+
+        with self.output:
+            self.output.clear_output(wait=True)
+            display(self.figure)
 
     def _on_change(self, change):
         self.update()
 
     def _ipython_display_(self):
-        from IPython.display import display
+        from IPython.display import Markdown, display
 
-        display(self.widget)
-        if not self.live:
-            self.figure.show()
+        if self.mode == "static":
+            display(Markdown(STATIC_NOTE))
+            (self.static_fn() if self.static_fn is not None else self.figure).show()
+        else:
+            display(self.widget)
 
 
 # Height in pixels of the band at the top of a figure where plotly draws its modebar (the tool

@@ -33,7 +33,7 @@ from ..lstm import init_lstm, lstm_backward, lstm_forward
 from ..optim import SGD
 from ..remedies import skip_rnn_backward, skip_rnn_forward
 from ..rnn import init_rnn, rnn_backward, rnn_forward
-from . import MODEBAR_BAND, LiveFigure, slider_figure
+from . import MODEBAR_BAND, Control, LiveFigure, slider_figure
 
 __all__ = ["gradient_norm_data", "gradient_norm_figure", "gradient_norm_traces", "gradient_norm_widget",
            "gradient_norm_figure_static", "classify", "variant_settings", "DEFAULTS", "CELLS",
@@ -244,32 +244,25 @@ def gradient_norm_traces(data):
 
 
 def _controls(values):
-    import ipywidgets as widgets
-
-    style = {"description_width": "initial"}
-    layout = widgets.Layout(width="230px")
     return {
-        "cell": widgets.Dropdown(options=CELLS, value=values["cell"], description="cell",
-                                 style=style, layout=layout),
-        "activation": widgets.Dropdown(options=ACTIVATIONS, value=values["activation"],
-                                       description="activation (RNN)", style=style, layout=layout),
-        "spectral_radius": widgets.FloatSlider(value=values["spectral_radius"], min=0.1, max=3.0, step=0.05,
-                                               description="spectral radius ρ(W)", style=style,
-                                               layout=layout),
-        "steps": widgets.IntSlider(value=values["steps"], min=5, max=100, step=5,
-                                   description="sequence length T", style=style, layout=layout),
-        "skip": widgets.IntSlider(value=values["skip"], min=0, max=10, description="skip step s (RNN)",
-                                  style=style, layout=layout),
-        "clip": widgets.Dropdown(options=CLIP_OPTIONS, value=values["clip"], description="clip norm at",
-                                 style=style, layout=layout),
-        "seed": widgets.BoundedIntText(value=values["seed"], min=0, max=10_000, description="seed",
-                                       style=style, layout=layout),
+        "cell": Control("Dropdown", "cell", options=CELLS, value=values["cell"]),
+        "activation": Control("Dropdown", "activation (RNN)", options=ACTIVATIONS,
+                              value=values["activation"]),
+        "spectral_radius": Control("FloatSlider", "spectral radius ρ(W)",
+                                   value=values["spectral_radius"], min=0.1, max=3.0, step=0.05),
+        "steps": Control("IntSlider", "sequence length T", value=values["steps"], min=5, max=100, step=5),
+        "skip": Control("IntSlider", "skip step s (RNN)", value=values["skip"], min=0, max=10),
+        "clip": Control("Dropdown", "clip norm at", options=CLIP_OPTIONS, value=values["clip"]),
+        "seed": Control("BoundedIntText", "seed", value=values["seed"], min=0, max=10_000),
     }
 
 
-def gradient_norm_widget(**values):
-    """The live widget (Jupyter, Binder): controls for every argument of
-    :func:`gradient_norm_data` (starting at ``values`` or DEFAULTS) above the three panels."""
+def gradient_norm_widget(live=None, **values):
+    """The live widget (Jupyter, Binder, Colab): controls for every argument of
+    :func:`gradient_norm_data` (starting at ``values`` or DEFAULTS) above the three panels.
+    ``live``: see :class:`rnnlib.widgets.LiveFigure` (False during the book build, where
+    displaying it shows one line saying where the live version runs and
+    :func:`gradient_norm_figure_static`, the kernel-free twin)."""
     unknown = set(values) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown control(s) {sorted(unknown)}; expected some of {sorted(DEFAULTS)}")
@@ -277,7 +270,8 @@ def gradient_norm_widget(**values):
     _check(**start)
     if start["clip"] not in [value for _, value in CLIP_OPTIONS]:
         raise ValueError(f"clip must be one of {[value for _, value in CLIP_OPTIONS]} in the widget, got {start['clip']}")
-    return LiveFigure(gradient_norm_data, gradient_norm_figure, gradient_norm_traces, _controls(start))
+    return LiveFigure(gradient_norm_data, gradient_norm_figure, gradient_norm_traces, _controls(start),
+                      live=live, static_fn=gradient_norm_figure_static)
 
 
 def variant_settings(variant):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dynamics import hidden_trajectories, scale_to_spectral_radius
-from . import MODEBAR_BAND, LiveFigure, slider_figure
+from . import MODEBAR_BAND, Control, LiveFigure, slider_figure
 
 __all__ = ["hidden_state_data", "hidden_state_figure", "hidden_state_traces",
            "hidden_state_widget", "hidden_state_figure_static", "DEFAULTS", "INPUTS",
@@ -178,37 +178,25 @@ def hidden_state_traces(data):
 
 
 def _controls(values):
-    import ipywidgets as widgets
-
-    style = {"description_width": "initial"}
-    layout = widgets.Layout(width="230px")
     return {
-        "spectral_radius": widgets.FloatSlider(value=values["spectral_radius"], min=0.1, max=3.0,
-                                               step=0.05, description="spectral radius ρ(W)",
-                                               style=style, layout=layout, continuous_update=True),
-        "activation": widgets.Dropdown(options=ACTIVATIONS, value=values["activation"],
-                                       description="activation", style=style, layout=layout),
-        "input": widgets.Dropdown(options=INPUTS, value=values["input"], description="input",
-                                  style=style, layout=layout),
-        "amplitude": widgets.FloatSlider(value=values["amplitude"], min=0.0, max=2.0, step=0.05,
-                                         description="input amplitude", style=style,
-                                         layout=layout),
-        "hidden_size": widgets.IntSlider(value=values["hidden_size"], min=2, max=128,
-                                         description="hidden size m", style=style, layout=layout),
-        "steps": widgets.IntSlider(value=values["steps"], min=10, max=300, step=10,
-                                   description="steps T", style=style, layout=layout),
-        "seed": widgets.BoundedIntText(value=values["seed"], min=0, max=10_000,
-                                       description="seed", style=style, layout=layout),
-        "init_scale": widgets.FloatSlider(value=values["init_scale"], min=0.0, max=3.0, step=0.1,
-                                          description="scale of h⁽⁰⁾", style=style,
-                                          layout=layout),
+        "spectral_radius": Control("FloatSlider", "spectral radius ρ(W)",
+                                   value=values["spectral_radius"], min=0.1, max=3.0, step=0.05),
+        "activation": Control("Dropdown", "activation", options=ACTIVATIONS, value=values["activation"]),
+        "input": Control("Dropdown", "input", options=INPUTS, value=values["input"]),
+        "amplitude": Control("FloatSlider", "input amplitude", value=values["amplitude"], min=0.0, max=2.0, step=0.05),
+        "hidden_size": Control("IntSlider", "hidden size m", value=values["hidden_size"], min=2, max=128),
+        "steps": Control("IntSlider", "steps T", value=values["steps"], min=10, max=300, step=10),
+        "seed": Control("BoundedIntText", "seed", value=values["seed"], min=0, max=10_000),
+        "init_scale": Control("FloatSlider", "scale of h⁽⁰⁾", value=values["init_scale"], min=0.0, max=3.0, step=0.1),
     }
 
 
 def hidden_state_widget(live=None, **values):
-    """The live widget (Jupyter, Binder): controls for every argument of
+    """The live widget (Jupyter, Binder, Colab): controls for every argument of
     :func:`hidden_state_data` (starting at ``values`` or DEFAULTS) above the three panels.
-    ``live``: see :class:`rnnlib.widgets.LiveFigure` (False during the book build)."""
+    ``live``: see :class:`rnnlib.widgets.LiveFigure` (False during the book build, where
+    displaying it shows one line saying where the live version runs and
+    :func:`hidden_state_figure_static`, the kernel-free twin)."""
     unknown = set(values) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown control(s) {sorted(unknown)}; expected some of "
@@ -216,7 +204,7 @@ def hidden_state_widget(live=None, **values):
     start = {**DEFAULTS, **values}
     _check(**start)
     return LiveFigure(hidden_state_data, hidden_state_figure, hidden_state_traces,
-                      _controls(start), live=live)
+                      _controls(start), live=live, static_fn=hidden_state_figure_static)
 
 
 #: controls of the static twin that differ from DEFAULTS (fewer steps: a smaller page)
