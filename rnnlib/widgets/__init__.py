@@ -303,6 +303,9 @@ class LiveFigure:
         self._sent = [{key: value for key, value in update.items()}
                       for update in _trace_updates(self.figure, traces_fn, self.data)]
         self.sent, self.updates = [], 0
+        #: True sends every attribute of traces_fn on each update, changed or not (what the
+        #: widgets did before; benchmarks/bench_widget_redraw.py compares the two)
+        self.send_unchanged = False
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.widget = self.output = None
@@ -339,7 +342,7 @@ class LiveFigure:
         self.last_compute_seconds = time.perf_counter() - start
         updates = _trace_updates(self.figure, self.traces_fn, data)
         sent = [(i, key) for i, update in enumerate(updates) for key, value in update.items()
-                if _changed(self._sent[i].get(key), value)]
+                if self.send_unchanged or _changed(self._sent[i].get(key), value)]
         with self.figure.batch_update():
             for i, key in sent:
                 self.figure.data[i][key] = updates[i][key]
