@@ -118,3 +118,14 @@ def test_built_pages_hold_no_progress_bars(book_html):
         if hits:
             found[str(page.relative_to(book_html))] = hits[:3]
     assert not found, f"tqdm bars saved into the built pages: {found}"
+
+
+@pytest.mark.parametrize("document", ["README.md", "book/instructors.md"])
+def test_documented_launch_links_open_the_student_edition(document):
+    text = (ROOT / document).read_text()
+    links = re.findall(r"https://(?:mybinder\.org|colab\.research\.google\.com)/[^\s)`\]>]+", text)
+    assert links, f"no Binder or Colab link in {document}"
+    for link in links:
+        path = re.search(r"(?:lab/tree/|/blob/[^/]+/)(\S+)$", link)
+        assert path and path[1].startswith("student"), f"{document}: {link} does not open the student edition"
+        assert (ROOT / path[1]).exists(), f"{document}: {link} opens {path[1]}, which does not exist"
