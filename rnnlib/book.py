@@ -13,7 +13,12 @@ Every chapter's first (hidden) cell calls :func:`setup`. It does two things:
    renderers are left alone.
 2. **Matplotlib.** A colour-blind-safe style (``tableau-colorblind10``) and a figure size that
    fits the book's text column.
-3. **Colab** (``google.colab`` imported): the live figures are ipywidgets plus plotly's
+3. **No progress bars in the built pages.** The build sets ``TQDM_DISABLE=1``; tqdm reads it
+   only as the default of ``disable``, and rnnlib's training loops pass ``disable=not
+   progress`` explicitly, so :func:`setup` makes the variable win (:func:`_silence_tqdm`):
+   finished bars would otherwise be saved into the pages as widget state. In Jupyter the
+   variable is unset and the bars stay live.
+4. **Colab** (``google.colab`` imported): the live figures are ipywidgets plus plotly's
    ``FigureWidget``, a third-party widget, which Colab shows only after
    ``google.colab.output.enable_custom_widget_manager()``; and plotly's FigureWidget needs
    plotly 6 or later and ``anywidget``, which Colab may lack: :func:`setup_colab` installs them
@@ -94,6 +99,40 @@ def setup_colab(run=subprocess.run) -> list:
     return missing
 
 
+def _silence_tqdm() -> bool:
+    """When ``TQDM_DISABLE`` is set (not 0/false), every tqdm bar is disabled, even one created
+    with an explicit ``disable=False``; returns whether it did anything."""
+    if os.environ.get("TQDM_DISABLE", "").lower() in ("", "0", "false", "no"):
+        return False
+    import tqdm
+    import tqdm.auto
+    import tqdm.std
+
+    def silenced(base):
+        if getattr(base, "_rnnbook_silenced", False):
+            return base
+
+        class Silent(base):
+            _rnnbook_silenced = True
+
+            def __init__(self, *args, **kwargs):
+                kwargs["disable"] = True
+                super().__init__(*args, **kwargs)
+
+        Silent.__name__ = Silent.__qualname__ = base.__name__
+        return Silent
+
+    for module in (tqdm, tqdm.auto, tqdm.std):
+        module.tqdm = silenced(module.tqdm)
+    try:
+        import tqdm.notebook
+
+        tqdm.notebook.tqdm = silenced(tqdm.notebook.tqdm)
+    except ImportError:
+        pass
+    return True
+
+
 def _make_renderer():
     """Build the plotly renderer used in the book build (imports plotly)."""
     from plotly.io import to_html
@@ -138,6 +177,7 @@ def setup(*, force_book_renderer: bool | None = None) -> None:
         )
     use_book_renderer = in_book_build() if force_book_renderer is None else force_book_renderer
     setup_colab()
+    _silence_tqdm()
 
     if use_book_renderer:
         import plotly.io as pio

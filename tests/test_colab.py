@@ -64,3 +64,43 @@ def test_setup_calls_the_colab_path(colab, monkeypatch):
     monkeypatch.setattr(book, "setup_colab", lambda: calls.append("colab"))
     book.setup(force_book_renderer=False)
     assert calls == ["colab"]
+
+
+def test_tqdm_disable_wins_over_an_explicit_disable_false(monkeypatch):
+    """The build sets TQDM_DISABLE; rnnlib's loops pass disable=not progress, which would win
+    over the variable: setup() makes the variable win (no bars saved into the pages)."""
+    import tqdm
+    import tqdm.auto
+
+    for module in (tqdm, tqdm.auto, tqdm.std):
+        monkeypatch.setattr(module, "tqdm", getattr(module, "tqdm"))   # restored afterwards
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    assert not book._silence_tqdm()
+    assert not tqdm.auto.tqdm(range(2), disable=False).disable
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert book._silence_tqdm()
+    from tqdm.auto import tqdm as auto_tqdm
+
+    assert auto_tqdm(range(2), disable=False).disable and tqdm.tqdm(range(2), disable=False).disable
+    first = tqdm.auto.tqdm
+    assert book._silence_tqdm() and tqdm.auto.tqdm is first        # not wrapped twice
+
+
+def test_rnnlibs_training_loop_shows_no_bar_in_the_build(monkeypatch, capsys):
+    import tqdm
+    import tqdm.auto
+
+    for module in (tqdm, tqdm.auto, tqdm.std):
+        monkeypatch.setattr(module, "tqdm", getattr(module, "tqdm"))
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    book._silence_tqdm()
+    import numpy as np
+
+    from rnnlib.optim import SGD
+    from rnnlib.rnn import init_rnn
+    from rnnlib.train import train
+
+    rng = np.random.default_rng(0)
+    batch = (rng.random((4, 2, 3)), rng.integers(0, 2, (4, 2)))
+    train(init_rnn(3, 4, 2), lambda step: batch, 5, SGD(lr=0.1), progress=True)
+    assert "it/s" not in capsys.readouterr().err
