@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import missing_browser, start_chromium  # noqa: E402
-from jupyterlab import Lab, start_lab  # noqa: E402
+from lab_driver import Lab, start_lab  # noqa: E402
 
 CELLS = [
     "import rnnlib.book\nrnnlib.book.setup()\n"

@@ -34,7 +34,7 @@ import pytest
 
 from browser import missing_browser, start_chromium
 from conftest import ROOT
-from jupyterlab import Lab, start_lab
+from lab_driver import Lab, start_lab
 
 CHAPTERS = ("recurrence", "exploding_vanishing")
 MIN_TRACK_PX = 150

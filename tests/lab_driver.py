@@ -1,5 +1,6 @@
 """Helpers of the real-kernel browser test (tests/test_jupyterlab.py) and of
-benchmarks/bench_widget_redraw.py: JupyterLab from this environment, driven in headless Chromium.
+benchmarks/bench_widget_redraw.py: JupyterLab from this environment, driven in headless Chromium
+(named lab_driver, not jupyterlab, so it never shadows the jupyterlab package on sys.path).
 
 * :func:`start_lab` starts ``jupyter lab`` from the project's environment on 127.0.0.1 at a free
   port with a random token, with its own temporary config, data-free settings, runtime and
