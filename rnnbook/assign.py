@@ -505,7 +505,9 @@ def _quoted(title, content):
 
 def _render_directive(name, arg, options, content, ctx):
     """Plain Markdown lines for one directive (its content converted recursively)."""
-    body = lambda: convert_myst("\n".join(content), ctx).split("\n") if content else []  # noqa: E731
+    def body():
+        return convert_myst("\n".join(content), ctx).split("\n") if content else []
+
     if name in DROPPED:
         return []
     if name in ("exercise", "exercise-start"):
@@ -601,7 +603,8 @@ def leftover_myst(text):
         for chunk in prose:
             for match in pattern.finditer(chunk):
                 line_start = chunk.rfind("\n", 0, match.start()) + 1
-                found.append((kind, chunk[line_start:chunk.find("\n", match.end()) % (len(chunk) + 1)].strip()))
+                line_end = chunk.find("\n", match.end())
+                found.append((kind, chunk[line_start:None if line_end < 0 else line_end].strip()))
     return found
 
 

@@ -32,6 +32,7 @@ from rnnbook.assign import (
     write_student_edition,
 )
 from rnnbook.exercise_index import cell_source, scan_notebook
+from rnnbook.notebooks import directive_blocks
 from rnnlib.exercises import get_exercise
 
 NOTEBOOKS = book_notebooks()
@@ -235,7 +236,7 @@ def test_every_literalinclude_of_the_book_is_inlined(ctx):
         for cell in json.loads(master.read_text())["cells"]:
             if cell["cell_type"] != "markdown":
                 continue
-            for name, arg, options, _, _ in __import__("rnnbook.notebooks").notebooks.directive_blocks(cell_source(cell)):
+            for name, arg, options, _, _ in directive_blocks(cell_source(cell)):
                 if name == "literalinclude" and "pyobject" in options:
                     obj = importlib.import_module(arg.removeprefix("../").removesuffix(".py").replace("/", "."))
                     for part in options["pyobject"].split("."):
@@ -367,7 +368,7 @@ def test_student_notebooks_hold_no_myst_and_no_solution(master, ctx):
     assert "### BEGIN SOLUTION" not in text and "{solution}" not in text
     master_nb = json.loads(master.read_text(encoding="utf-8"))
     for cell in master_nb["cells"]:        # no line of a written solution survives
-        for name, _, _, first, last in __import__("rnnbook.notebooks").notebooks.directive_blocks(cell_source(cell)):
+        for name, _, _, first, last in directive_blocks(cell_source(cell)):
             if name == "solution":
                 lines = cell_source(cell).split("\n")[first + 1:last]
                 long_lines = [line for line in lines if len(line.strip()) > 40]
