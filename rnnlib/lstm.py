@@ -106,7 +106,10 @@ def check_gated_params(params, gates, output=True):
 
 
 def _init_gated(d, m, C, gates, rng, dtype):
-    """W_k, U_k ~ N(0, 1/fan_in), b_k = 0 per gate; V ~ N(0, 1/m), c = 0."""
+    """W_k, U_k ~ N(0, 1/fan_in), b_k = 0 per gate; V ~ N(0, 1/m), c = 0.
+
+    Arguments are checked by `init_gated`.
+    """
     def normal(shape, fan_in):
         return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(dtype)
 

@@ -55,7 +55,7 @@ from .activations import _activate, _activation_derivative
 from .losses import _log_softmax, _softmax
 
 __all__ = ["init_rnn", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
-           "rnn_loss", "check_rnn_params", "RNNCache", "StepCache"]
+           "rnn_loss", "RNNCache", "StepCache"]
 
 PARAM_NAMES = ("W", "U", "V", "b", "c")
 

@@ -46,7 +46,7 @@ from .rnn import PARAM_NAMES as RNN_PARAMS
 from .rnn import _check_rnn_inputs, _rnn_backward, _rnn_forward, check_rnn_params
 from .rnn import rnn_backward, rnn_forward
 
-__all__ = ["train", "History"]
+__all__ = ["train", "History", "TrainingDiverged"]
 
 
 @dataclass
