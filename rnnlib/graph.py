@@ -562,12 +562,25 @@ def square(x, name=None):
     return Square().apply(x, name=name)
 
 
+def _check_axis(x, axis):
+    """axis: None or an int that names an axis of x (negative counts from the end)."""
+    if axis is None:
+        return None
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be None or an int, got {type(axis).__name__} {axis!r}")
+    ndim = _as_variable(x).value.ndim
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be in [{-ndim}, {ndim}) for an input of shape "
+                         f"{_as_variable(x).shape}, got {axis}")
+    return int(axis)
+
+
 def sum(x, axis=None, name=None):  # noqa: A001 - the lecture's name for the operation
-    return Sum(axis=axis).apply(x, name=name)
+    return Sum(axis=_check_axis(x, axis)).apply(x, name=name)
 
 
 def mean(x, axis=None, name=None):
-    return Mean(axis=axis).apply(x, name=name)
+    return Mean(axis=_check_axis(x, axis)).apply(x, name=name)
 
 
 def exp(x, name=None):
@@ -611,6 +624,9 @@ ACTIVATIONS = {"tanh": tanh, "relu": relu, "identity": identity, "sigmoid": sigm
 def _check_outputs(outputs):
     if isinstance(outputs, Variable):
         return [outputs]
+    if not isinstance(outputs, (list, tuple)):
+        raise TypeError("outputs must be a Variable or a non-empty list of Variables, got "
+                        f"{type(outputs).__name__}")
     outputs = list(outputs)
     if not outputs or not all(isinstance(v, Variable) for v in outputs):
         raise TypeError("outputs must be a Variable or a non-empty list of Variables")
@@ -713,6 +729,15 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
             raise KeyError(f"params is missing {key!r}")
     if activation not in ("tanh", "relu", "identity"):
         raise ValueError(f"activation must be 'tanh', 'relu' or 'identity', got {activation!r}")
+    for key in ("W", "U", "b", "V", "c"):
+        if key in params:
+            try:
+                value = np.asarray(params[key], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"params[{key!r}] must be a numeric array, got "
+                                f"{type(params[key]).__name__}") from None
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"params[{key!r}] contains NaN or inf")
     W_, U_, b_ = (np.asarray(params[k], dtype=np.float64) for k in ("W", "U", "b"))
     if W_.ndim != 2 or W_.shape[0] != W_.shape[1]:
         raise ValueError(f"params['W'] must be square (m, m), got shape {W_.shape}")
@@ -721,7 +746,12 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
         raise ValueError(f"params['U'] must have shape ({m}, d), got {U_.shape}")
     if b_.shape != (m,):
         raise ValueError(f"params['b'] must have shape ({m},), got {b_.shape}")
-    x = np.asarray(x, dtype=np.float64)
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"x must be a numeric array, got {type(x).__name__}") from None
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x contains NaN or inf")
     if x.ndim == 2:
         x = x[:, None, :]
     if x.ndim != 3 or x.shape[2] != U_.shape[1]:
@@ -753,6 +783,8 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
     if h0 is None:
         h0 = np.zeros((B, m))
     h0 = np.asarray(h0, dtype=np.float64)
+    if not np.all(np.isfinite(h0)):
+        raise ValueError("h0 contains NaN or inf")
     if h0.shape == (m,):
         h0 = np.broadcast_to(h0, (B, m)).copy()
     if h0.shape != (B, m):
@@ -763,6 +795,12 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
             y = y[:, None]
         if y.shape != (T, B):
             raise ValueError(f"y must have shape ({T}, {B}), got {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise TypeError(f"y must hold integer class indices, got dtype {y.dtype}")
+        C = np.asarray(params["V"]).shape[0]
+        if y.size and (y.min() < 0 or y.max() >= C):
+            raise ValueError(f"y must hold classes in [0, {C}), got values from {y.min()} "
+                             f"to {y.max()}")
     f = ACTIVATIONS[activation]
 
     h = [variable(h0, "h^(0)")]
@@ -791,7 +829,17 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
 
 
 def layout(outputs, parameters_on_top=False):
-    """Positions {node: (x, y)} for the variables and operations of the graph.
+    """Positions {node id: (x, y)} of the graph's variables and operations in rnnlib's own
+    layered left-to-right layout, with the variables and operations (see :func:`_layout`).
+    It is what :func:`draw` uses when Graphviz is not installed."""
+    if not isinstance(parameters_on_top, bool):
+        raise TypeError(f"parameters_on_top must be True or False, got {parameters_on_top!r}")
+    return _layout(outputs, parameters_on_top)
+
+
+def _layout(outputs, parameters_on_top):
+    """Positions {node: (x, y)} for the variables and operations of the graph (arguments are
+    checked by :func:`layout`).
 
     Layers run left to right: an operation sits one layer right of its rightmost input, its
     output one layer further; a leaf, and the result of an operation on leaves only, sits just

@@ -145,8 +145,10 @@ def _steps(specs, edges):
     operation belongs to the step of its result). None for nodes outside the steps."""
     step = {}
     for key, sp in specs.items():
-        m = _STEP.search(sp.label) if sp.role != "operation" else None
+        m = _STEP.search(sp.label) if sp.role not in ("operation", "value") else None
         step[key] = int(m.group(1)) if m else None
+    if not any(sp.role == "hidden" and step[key] is not None for key, sp in specs.items()):
+        return {key: None for key in specs}          # not an unrolled network: no steps
     succ = {}
     for a, b in edges:
         succ.setdefault(a, []).append(b)

@@ -246,13 +246,15 @@ class Canvas:
             raise ValueError(f"role must be one of {S.ROLES}, got {role!r}")
         shape = shape or S.SHAPES[role]
         tw = S.label_width(label, size, math, bold)
+        if sublabel is not None:
+            tw = max(tw, S.label_width(sublabel, S.SCRIPT_SIZE, False))
         if shape == "circle":
-            d = max(w or 0, h or 0, tw + 14, 40)
+            d = max(w or 0, h or 0, tw + 14, (40 if label else 0), (50 if sublabel else 0))
             w = h = d
         else:
             pad = {"hexagon": 30, "ellipse": 24, "chamfer": 16}.get(shape, 16)
             w = max(w or 0, tw + pad)
-            h = h or 34
+            h = max(h or 34, 46 if sublabel is not None else 0)
         node = Node(x, y, w, h, shape, role, label)
         dashed = role == "constant" if dashed is None else dashed
         classes = " ".join(c for c in ("node", f"n-{role}", cls) if c)
@@ -261,10 +263,11 @@ class Canvas:
         if hl_width:
             body = body.replace('stroke-width="1.6"', 'stroke-width="3.5"').replace(
                 f'stroke="{S.role_line(role)}"', f'stroke="{S.HIGHLIGHT["light"]}"')
-        ty = y if sublabel is None else y - 7
-        body += text_svg(x, ty, label, size, math=math, bold=bold)
+        ty = y if sublabel is None else y - 8
+        if label:
+            body += text_svg(x, ty, label, size, math=math, bold=bold)
         if sublabel is not None:
-            body += text_svg(x, y + 10, sublabel, S.SCRIPT_SIZE, math=False)
+            body += text_svg(x, y + 11, sublabel, S.SCRIPT_SIZE, math=False)
         tip = f"<title>{escape(tooltip)}</title>" if tooltip else ""
         self.layers["nodes"].append(f'<g class="{classes}" data-role="{role}">{tip}{body}</g>')
         self.nodes.append(node)
