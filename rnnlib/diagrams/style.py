@@ -119,12 +119,12 @@ def stylesheet():
 
 
 FIGURE_CSS = (
-    ".rnd-fig{margin:1.2em 0;max-width:100%;overflow-x:auto}"
+    ".rnd-fig{margin:1.2em 0;padding:0;max-width:100%;overflow-x:auto}"
     ".rnd-fig svg{display:block;max-width:100%;height:auto}"
     ".rnd-fig figcaption{font-size:0.95em;margin-top:0.4em;color:inherit}"
-    ".rnd-control{border:0;margin:0 0 0.5em 0;padding:0;display:flex;flex-wrap:wrap;"
+    ".rnd-control{margin:0 0 0.5em 0;padding:0;display:flex;flex-wrap:wrap;"
     "align-items:center;gap:0.35em}"
-    ".rnd-control legend{float:left;margin-right:0.6em;font-weight:600;padding:0}"
+    ".rnd-fig .rnd-legend{margin:0 0.4em 0 0;font-size:15px;font-weight:600;color:inherit}"
     ".rnd-control input{position:absolute;opacity:0;width:1px;height:1px;margin:0}"
     ".rnd-control label{display:inline-block;min-width:2.6em;padding:0.3em 0.6em;"
     "text-align:center;border:2px solid #6b6b6b;border-radius:0.4em;cursor:pointer;"

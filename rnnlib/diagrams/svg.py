@@ -20,6 +20,7 @@ from pathlib import Path
 from . import style as S
 
 _counter = itertools.count(1)
+MIN_SHOWN_WIDTH = 520       # px: narrower columns (phones) scroll the figure sideways
 
 
 def _uid(text):
@@ -46,9 +47,16 @@ class Diagram:
     def _caption_html(self):
         return f"<figcaption>{escape(self.caption)}</figcaption>" if self.caption else ""
 
+    def _inline_svg(self, svg=None, width=None):
+        """The SVG for a page: it shrinks with a narrow column, but not below 520 px (on a
+        phone the figure scrolls sideways instead of shrinking its text below 9 px)."""
+        svg, width = svg or self.svg, width or self.width
+        return svg.replace("<svg ", f'<svg style="min-width:{min(width, MIN_SHOWN_WIDTH)}px" ', 1)
+
     def _repr_html_(self):
         return (f'<figure class="rnd-fig" style="max-width:{self.width}px">'
-                f"<style>{S.FIGURE_CSS}</style>{self.svg}{self._caption_html()}</figure>")
+                f"<style>{S.FIGURE_CSS}</style>{self._inline_svg()}{self._caption_html()}"
+                f"</figure>")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self._repr_html_(), "text/plain": self.alt}
@@ -105,13 +113,15 @@ class InteractiveDiagram(Diagram):
         svgs = []
         for i, s in enumerate(self.states):
             extra = " rnd-default" if i == self.default else ""
-            svgs.append(s.svg.replace('class="rnd"', f'class="rnd rnd-state rnd-s{i}{extra}"', 1))
+            svg = s.svg.replace('class="rnd"', f'class="rnd rnd-state rnd-s{i}{extra}"', 1)
+            svgs.append(self._inline_svg(svg, s.width))
         legend = escape(self.name)
         return (f'<figure class="rnd-fig rnd-interactive" id="{uid}" '
                 f'style="max-width:{self.width}px">'
                 f"<style>{S.FIGURE_CSS}{''.join(rules)}</style>"
-                f'<fieldset class="rnd-control"><legend>{legend}</legend>{"".join(buttons)}'
-                f"</fieldset>"
+                f'<div class="rnd-control" role="radiogroup" aria-labelledby="{uid}-name">'
+                f'<span class="rnd-legend" id="{uid}-name">{legend}</span>{"".join(buttons)}'
+                f"</div>"
                 f'<div class="rnd-states">{"".join(svgs)}</div>{self._caption_html()}</figure>')
 
 
