@@ -44,9 +44,13 @@ can call the answer inside a sandbox and judge in its own, trusted process:
     explains it (e.g. a wrong signature); else the generic feedback is given.
 
 plus ``answer_kind`` ("function": the answer is called on each case; "value": the answer itself is
-observed, one case) and ``references`` (the fully qualified names of the library functions that
-solve the exercise, so a grader can flag a copied reference). Write a checker as a subclass of
+observed, one case), ``references`` (the fully qualified names of the library functions that
+solve the exercise, public and plain ``_name`` variants, so a grader can flag a copied reference;
+a name that does not resolve, e.g. a plain function not written yet, is to be skipped) and
+``note`` (optional text added to a pass's feedback). Write a checker as a subclass of
 :class:`Checker` decorated with :func:`exercise`, or pass the functions to :func:`register`.
+An old-style ``checker(answer)`` function is still accepted for :func:`check` only
+(``Exercise.trusted`` is False and :func:`judge_observations` refuses it); none of the book's is.
 
 Running the pieces:
 
