@@ -589,3 +589,18 @@ def test_list_where_a_tuple_is_asked_for_compose_backward_and_pairs():
     assert check("recursive-compose-backward", lambda *a: list(compose_backward(*a)), quiet=True).passed
     assert check("gated-n-params", lambda d, m, C: list(SOLUTIONS["gated-n-params"][1](d, m, C)), quiet=True).passed
     assert check("recursive-balanced", lambda leaves: deep_map(balanced(leaves), lambda v: v), quiet=True).passed
+
+
+def test_in_the_book_build_a_check_cell_shows_the_students_view_and_the_books_solution_must_pass(
+        monkeypatch, capsys):
+    """The built page shows what a student will see, not "Correct" from the master solution."""
+    import rnnlib
+    from rnnlib.exercises import BOOK_PAGE_NOTE, check
+
+    monkeypatch.setenv("RNNBOOK_BUILD", "1")
+    result = check("rnn-step-forward", lambda p, x, h: rnnlib.rnn_step_forward(p, x, h)[0])
+    shown = capsys.readouterr().out
+    assert result.passed and "Correct" not in shown
+    assert shown.strip() == BOOK_PAGE_NOTE.format(label="rnn-step-forward", points=2)
+    with pytest.raises(AssertionError, match="the book's solution of 'rnn-step-forward' fails"):
+        check("rnn-step-forward", lambda p, x, h: h)

@@ -729,11 +729,32 @@ def check(label, answer, *, quiet=False, rng=None):
     """
     entry = _code_exercise(label)
     result = _run_checker(entry, answer, rng)
+    if _in_book_build():
+        # The built page shows what a student sees, not the master solution's "Correct"; the
+        # book's own solution must still pass, or the build stops here.
+        if not result.passed:
+            raise AssertionError(f"the book's solution of {label!r} fails its checker:\n{result}")
+        if not quiet:
+            print(BOOK_PAGE_NOTE.format(label=label, points=entry.points))
+            result._echoed = True
+        return result
     if not quiet:
         print(result)
         result._echoed = True
     _log(result)
     return result
+
+
+#: What a check cell prints on the built page (no kernel there to check a reader's answer).
+BOOK_PAGE_NOTE = ("[{label}] ({points:g} points) In Jupyter, Binder or Colab, this cell checks "
+                  "your answer on fixed and fresh random cases and says what is wrong, if "
+                  "anything; until you replace the stub it says \"not attempted yet\".")
+
+
+def _in_book_build():
+    from ..book import in_book_build   # NumPy-free module: importing it stays light
+
+    return in_book_build()
 
 
 def _run_checker(entry, answer, rng=None):
