@@ -177,9 +177,13 @@ def main(argv=None):
                         help="processes and threads per sandbox (default %(default)s)")
     parser.add_argument("--disk", type=float, default=sb.Limits.tmp_size / 1024 ** 2,
                         help="MiB of the sandbox's /tmp (default %(default)g)")
+    parser.add_argument("--max-size", type=float, default=32,
+                        help="MiB a submission file may have (default %(default)g)")
     parser.add_argument("--canvas-roster", type=Path,
                         help="a Canvas gradebook export: fills Student, ID, SIS ids and Section")
     parser.add_argument("--seed", type=int, help="fixed seed for the random cases (default: fresh)")
+    parser.add_argument("--workdir", type=Path,
+                        help="folder for the per-submission work folders (default: TMPDIR)")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run the notebooks without bubblewrap (trusted notebooks only)")
     args = parser.parse_args(argv)
@@ -196,11 +200,14 @@ def main(argv=None):
     memory = int(args.memory * 1024 ** 3)
     disk = int(args.disk * 1024 ** 2)
     limits = sb.Limits(memory=memory, processes=args.processes, tmp_size=disk,
+                       output_size=2 * Settings.max_observation_bytes + (16 << 20),
                        file_size=max(disk, 1 << 20),
                        cpu_seconds=int(args.timeout + 10 * args.check_timeout + 120))
     settings = Settings(timeout=args.timeout, check_timeout=args.check_timeout,
                         max_output=args.max_output, limits=limits,
-                        sandbox=not args.unsafe_no_sandbox, seed=args.seed)
+                        max_size=int(args.max_size * 1024 ** 2),
+                        sandbox=not args.unsafe_no_sandbox, seed=args.seed,
+                        workroot=str(args.workdir) if args.workdir else None)
     warnings = [UNSAFE_WARNING] if args.unsafe_no_sandbox else []
     if warnings:
         print(f"WARNING: {UNSAFE_WARNING}", file=sys.stderr)

@@ -45,6 +45,7 @@ SANDBOX_UID_BASE = 2_000_000_000
 #: Where the runner and its input appear inside the sandbox.
 RUNNER_PATH = "/grader/runner.py"
 INPUT_PATH = "/grader/in"
+OUTPUT_PATH = "/grader/out"    # the runner's own tmpfs for observations (not the student's /tmp)
 WORK_PATH = "/tmp"
 
 INSTALL_HINT = ("bubblewrap (bwrap) is needed to grade untrusted notebooks: install it with "
@@ -61,12 +62,13 @@ class SandboxUnavailable(RuntimeError):
 class Limits:
     """Resource limits of one sandbox (bytes, counts, seconds)."""
 
-    memory: int = 3 * 1024 ** 3          # RLIMIT_AS per process (virtual memory)
+    memory: int = 2 * 1024 ** 3          # RLIMIT_AS per process (virtual memory)
     processes: int = 32                  # RLIMIT_NPROC: processes and threads of the sandbox
     open_files: int = 256                # RLIMIT_NOFILE
     file_size: int = 64 * 1024 ** 2      # RLIMIT_FSIZE: the largest file it may write
     tmp_size: int = 128 * 1024 ** 2      # size of its /tmp (home, working folder, TMPDIR)
     cpu_seconds: int = 3600              # RLIMIT_CPU (a backstop; wall-clock limits come first)
+    output_size: int = 80 * 1024 ** 2    # size of the runner's /grader/out (observations)
 
 
 #: The only environment variables a sandbox gets (values fixed here, never the grader's).
@@ -170,6 +172,7 @@ def sandbox_command(command, *, input_dir, runner, limits=Limits(), slot=0, extr
     args += ["--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(4 * 1024 ** 2), "--tmpfs", "/dev/shm",
              "--perms", "1777", "--size", str(int(limits.tmp_size)), "--tmpfs", WORK_PATH,
+             "--perms", "1777", "--size", str(int(limits.output_size)), "--tmpfs", OUTPUT_PATH,
              "--remount-ro", "/dev",
              "--chdir", WORK_PATH, "--clearenv"]
     for key, value in sandbox_environment().items():

@@ -49,6 +49,8 @@ TAMPERING = [
     (re.compile(r"\bsignal\s*\.\s*(?:signal|alarm|setitimer|pthread_sigmask)\b"), "changes signals"),
     (re.compile(r"\bos\s*\.\s*(?:kill|killpg|fork|forkpty|setsid)\b"), "forks or sends signals"),
     (re.compile(r"\bctypes\b"), "uses ctypes"),
+    (re.compile(r"get_objects|get_referrers|__globals__|_getframe|f_back|f_locals"),
+     "inspects the interpreter's objects or frames (gc, __globals__, sys._getframe)"),
     (re.compile(r"/proc/|\.pth\b|kernelspec|ipython/profile|startup"), "writes system or IPython files"),
 ]
 
@@ -225,6 +227,17 @@ def analyse(cells, answer_name, references, label=""):
             if f"`.{spelled}`" in line or f"import {spelled}`" in line or f"{spelled!r}" in line \
                     or f"'{spelled}" in line:
                 finding.hits.add(spelled.lstrip("_"))
+    if not copies:
+        # the reference used anywhere in the student's own cells (a comparison, or a way around
+        # the answer: e.g. patching the grader to report the reference's results)
+        for source, book, where in cells:
+            tree = None if book else _parse(source)
+            if tree is None:
+                continue
+            elsewhere = []
+            _walk(tree, refs, where, elsewhere, [], label)
+            for line in elsewhere[:2]:
+                reviews.append(f"outside the answer, {line}")
     if copies:
         finding.verdict = "copy"
     elif reviews:

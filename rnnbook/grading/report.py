@@ -90,9 +90,8 @@ def _secret_paths():
     from rnnbook.notebooks import BOOK_DIR
 
     paths = {str(BOOK_DIR.parent), sys.prefix, sys.base_prefix, os.path.expanduser("~"),
-             os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), os.getcwd()}
-    import tempfile
-    paths.add(tempfile.gettempdir())
+             os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
+             str(BOOK_DIR.parent.resolve())}
     return sorted((p for p in paths if p and p not in ("/", ".") and len(p) > 3),
                   key=len, reverse=True)
 

@@ -110,6 +110,7 @@ class Watcher:
     def __init__(self, library_dir):
         self.library_dir = library_dir
         self.references = {}        # (file, name) -> qualified name
+        self.names = {}             # co_name of a reference or its twin -> qualified name
         self.codes = {}             # code object id -> qualified name
         self.calls = []             # evidence while an answer runs
         self.reads = []             # rnnlib files opened by the submission's own code
@@ -129,6 +130,7 @@ class Watcher:
             function = getattr(module, candidate, None)
             code = getattr(function, "__code__", None)
             label = f"{module_name}.{candidate}"
+            self.names[candidate] = label
             if code is not None:
                 self.codes[id(code)] = label
                 self.references[(os.path.realpath(code.co_filename), code.co_name)] = label
@@ -143,6 +145,12 @@ class Watcher:
                 (os.path.realpath(code.co_filename), code.co_name))
             if label and len(self.calls) < 20 and f"called {label}" not in self.calls:
                 self.calls.append(f"called {label}")
+            elif label is None and code.co_name in self.names \
+                    and not code.co_filename.startswith("<ipython-input-") and len(self.calls) < 20:
+                note = (f"called {self.names[code.co_name]} (a copy compiled outside the notebook's "
+                        f"cells, in {text(code.co_filename, 80)})")
+                if note not in self.calls:
+                    self.calls.append(note)
         elif event == "c_call" and arg in (sys.setprofile, sys.settrace) and len(self.calls) < 20 \
                 and f"called sys.{arg.__name__} while being graded" not in self.calls:
             self.calls.append(f"called sys.{arg.__name__} while being graded")
@@ -157,10 +165,13 @@ class Watcher:
             return
         frame = sys._getframe(1)
         depth = 0
+        checker_dir = os.path.join(self.library_dir, "exercises")
         while frame is not None and depth < 30:
             name = frame.f_code.co_filename
             if name.startswith("<frozen importlib") or "importlib" in name and "_bootstrap" in name:
                 return                                                  # an import, not a read
+            if name.startswith(checker_dir):
+                return                         # the checker formatting a traceback line
             frame, depth = frame.f_back, depth + 1
         if len(self.reads) < 20:
             self.reads.append(f"opened {os.path.relpath(path, os.path.dirname(self.library_dir))}")
@@ -191,8 +202,9 @@ def main(input_dir):
     nproc = int(limits.get("processes", 0))
     if nproc > 0:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-    out_dir = os.path.join(os.environ.get("TMPDIR", "/tmp"), ".grader-out")
-    os.makedirs(out_dir, exist_ok=True)
+    import tempfile
+    out_root = os.environ.get("RNNBOOK_GRADER_OUT", "/grader/out")
+    out_dir = tempfile.mkdtemp(prefix="obs-", dir=out_root if os.path.isdir(out_root) else None)
 
     import numpy as np                                          # noqa: F401  (warm import)
     import rnnlib.exercises as exercises
@@ -339,9 +351,20 @@ def main(input_dir):
             send({"type": "exercise-error", "label": label, "error": error_text(problem)})
         finally:
             watcher.trusted -= 1
-    send({"type": "done"})
+    send({"type": "done", "peak": _peak_memory()})
     sys.stdout.flush()
     os._exit(0)
+
+
+def _peak_memory():
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def describe_origin(answer, library_dir):

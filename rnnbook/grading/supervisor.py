@@ -59,6 +59,7 @@ class Settings:
     limits: sb.Limits = field(default_factory=sb.Limits)
     sandbox: bool = True
     seed: int | None = None           # None: fresh cases for every submission
+    workroot: str | None = None       # where the per-submission work folders go (default: TMPDIR)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -243,7 +244,7 @@ def run_sandbox(input_dir, files_dir, plan, settings, slot):
         cwd = Path(input_dir).parent / "work"
         cwd.mkdir(exist_ok=True)
         env = {**sb.sandbox_environment(), "HOME": str(cwd), "TMPDIR": str(cwd), "PWD": str(cwd),
-               "MPLCONFIGDIR": str(cwd / ".matplotlib")}
+               "MPLCONFIGDIR": str(cwd / ".matplotlib"), "RNNBOOK_GRADER_OUT": str(cwd)}
         command = [sys.executable, "-I", str(RUNNER), str(input_dir), str(write_fd)]
     limits = settings.limits
     try:
@@ -427,7 +428,8 @@ def judge_exercise(entry, state, cases, finding, files_dir, settings, report_sta
     origin = frame.get("origin") if isinstance(frame.get("origin"), dict) else {}
     allowed = getattr(finding, "allowed", set())
     trace = [str(t) for t in frame.get("trace", []) if isinstance(t, str)
-             and not (t.startswith("called rnnlib") and copies.base_name(t[7:]) in allowed)][:10]
+             and not (t.startswith("called rnnlib")
+                      and copies.base_name(t[7:].split(" ")[0]) in allowed)][:10]
     reads = [str(t) for t in frame.get("reads", []) if isinstance(t, str)][:10]
     try:
         observations = plain.load(files_dir / entry.label, max_bytes=settings.max_observation_bytes,
@@ -458,7 +460,7 @@ def judge_exercise(entry, state, cases, finding, files_dir, settings, report_sta
     return make(status, feedback, points, review)
 
 
-def grade_submission(submission, expected, settings, slot=0, book_dir=None, workroot=None):
+def grade_submission(submission, expected, settings, slot=0, book_dir=None):
     """Grade one Submission against the Exercise list ``expected``; never raises."""
     from rnnlib.exercises import make_cases
     from rnnlib.exercises import plain
@@ -477,7 +479,7 @@ def grade_submission(submission, expected, settings, slot=0, book_dir=None, work
         code = [e for e in expected if e.kind == "code"]
         book = book_cells({e.chapter for e in expected}, book_dir)
         plan, names = make_plan(nb, code, settings, book)
-        workdir = Path(tempfile.mkdtemp(prefix="rnnbook-grade-", dir=workroot))
+        workdir = Path(tempfile.mkdtemp(prefix="rnnbook-grade-", dir=settings.workroot))
         input_dir = workdir / "in"
         (input_dir / "cases").mkdir(parents=True)
         seed = settings.seed if settings.seed is not None else int.from_bytes(os.urandom(8), "big")
