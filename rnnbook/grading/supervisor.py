@@ -418,6 +418,9 @@ def judge_exercise(entry, state, cases, finding, files_dir, settings, report_sta
         return make("missing", "not graded: the grader's run ended before this exercise")
     if frame.get("type") == "exercise-error":
         return make("error", f"could not send your answer's results back: {frame.get('error', '')}")
+    if not frame.get("found") and report_status in ("timed out", "stopped"):
+        return make("missing", f"not graded: the notebook stopped ({report_status}) before "
+                    f"`{name}` was defined")
     if not frame.get("found"):
         return make("missing", f"no answer found: `{name}` is not defined (was the solution cell "
                     f"with grade_id {entry.label!r} deleted, or did it raise an error?)")
