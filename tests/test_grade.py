@@ -270,3 +270,49 @@ def test_unsafe_mode_grades_and_warns_in_the_report(tmp_path):
     assert sub["points"] == 5 and sub["sandbox"].startswith("NONE")
     rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
     assert all(row["submission_problems"].startswith("WARNING: graded WITHOUT a sandbox") for row in rows)
+
+
+def test_the_unprivileged_sandbox_works_too(monkeypatch):
+    """The path an ordinary user takes (bwrap makes a user namespace), tried here as uid 65534
+    with the system's Python: read-only system, private /tmp, no network, the process limit
+    counted inside the sandbox."""
+    import subprocess
+
+    bwrap_or_skip()
+    python = shutil.which("python3", path="/usr/bin")
+    if os.geteuid() != 0 or shutil.which("setpriv") is None or python is None:
+        pytest.skip("needs root (to become uid 65534), setpriv and /usr/bin/python3")
+    import tempfile
+    from pathlib import Path
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="rnnbook-unprivileged-"))   # readable by uid 65534
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "r.py").write_text("pass")
+    for path in (tmp_path, folder, folder / "r.py"):
+        path.chmod(0o755)
+    request_cleanup = lambda: shutil.rmtree(tmp_path, ignore_errors=True)  # noqa: E731
+    monkeypatch.setattr(sb, "_python_binds", lambda: [])
+    monkeypatch.setattr(sb, "running_as_root", lambda: False)
+    probe = ("import os, resource, socket\n"
+             "def tries(path):\n"
+             "    try:\n        open(path, 'w').write('1')\n        return 'yes'\n"
+             "    except OSError:\n        return 'no'\n"
+             "print(os.getuid(), [tries(p) for p in ('/tmp/x', '/usr/x', '/dev/x', '/grader/in/x')])\n"
+             "try:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n    print('net')\n"
+             "except OSError:\n    print('no net')\n"
+             "resource.setrlimit(resource.RLIMIT_NPROC, (8, 8))\nn = 0\n"
+             "try:\n    for i in range(20):\n        if os.fork() == 0:\n"
+             "            import time; time.sleep(3); os._exit(0)\n        n += 1\n"
+             "except OSError:\n    pass\nprint('forked', n)\n")
+    command = sb.sandbox_command([python, "-c", probe], input_dir=folder, runner=folder / "r.py")
+    assert "--unshare-user" in command
+    try:
+        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+                              + command, capture_output=True, text=True, timeout=60)
+    finally:
+        request_cleanup()
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0, done.stderr
+    assert lines[0] == "65534 ['yes', 'no', 'no', 'no']" and lines[1] == "no net"
+    assert 0 < int(lines[2].split()[1]) < 8

@@ -74,6 +74,23 @@ def _alarm(signum, frame):
     raise Timeout()
 
 
+def arm(seconds):
+    """SIGALRM in ``seconds``, then every 0.5 s (a cell that swallows one gets the next)."""
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01), 0.5)
+
+
+def disarm():
+    """Stop the timer; a Timeout that arrives while stopping it is dropped."""
+    while True:
+        try:
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            return
+        except Timeout:
+            continue
+
+
 class Counter:
     """A stand-in for sys.stdout/sys.stderr that counts what is written and keeps nothing."""
 
@@ -231,7 +248,6 @@ def main(input_dir):
     shell.showtraceback = lambda *args, **kwargs: None
     shell.showsyntaxerror = lambda *args, **kwargs: None
     shell.showindentationerror = lambda *args, **kwargs: None
-    signal.signal(signal.SIGALRM, _alarm)
     real_out, real_err = sys.stdout, sys.stderr
 
     snapshots = {}
@@ -263,16 +279,15 @@ def main(input_dir):
         counter = Counter()
         sys.stdout = sys.stderr = counter
         started = _monotonic()
-        error, timed_out = None, False
+        error, timed_out, result = None, False, None
         try:
-            signal.setitimer(signal.ITIMER_REAL, left, 0.5)      # repeats if the cell swallows it
+            arm(left)
             result = shell.run_cell(cell["source"], store_history=False, silent=False)
         except Timeout:
-            timed_out, result = True, None
+            timed_out = True
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            disarm()
             sys.stdout, sys.stderr = real_out, real_err
-            signal.signal(signal.SIGALRM, _alarm)
         if result is not None:
             failure = result.error_before_exec or result.error_in_exec
             if isinstance(failure, Timeout):
@@ -313,9 +328,8 @@ def main(input_dir):
         left = float(entry["timeout"])
         counter = Counter()
         sys.stdout = sys.stderr = counter
-        signal.signal(signal.SIGALRM, _alarm)
         try:
-            signal.setitimer(signal.ITIMER_REAL, left, 0.5)
+            arm(left)
             for case in cases:
                 observed = observe_case(label, answer, case, watcher, setprofile)
                 observations.append(observed)
@@ -324,7 +338,7 @@ def main(input_dir):
         except Timeout:
             timed_out = True
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            disarm()
             setprofile(None)
             watcher.active = False
             sys.stdout, sys.stderr = real_out, real_err

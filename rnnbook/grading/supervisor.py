@@ -488,11 +488,15 @@ def grade_submission(submission, expected, settings, slot=0, book_dir=None):
         seed = settings.seed if settings.seed is not None else int.from_bytes(os.urandom(8), "big")
         report.seed = str(seed)
         rng = np.random.default_rng(seed)
-        cases = {}
+        cases, broken = {}, {}
         for entry in code:
-            cases[entry.label] = make_cases(entry.label, rng)
-            plain.dump([c.as_plain() for c in cases[entry.label]], input_dir / "cases" / entry.label,
-                       max_bytes=settings.max_observation_bytes)
+            try:
+                cases[entry.label] = make_cases(entry.label, rng)
+                plain.dump([c.as_plain() for c in cases[entry.label]],
+                           input_dir / "cases" / entry.label, max_bytes=settings.max_observation_bytes)
+            except Exception as error:      # a checker the grader cannot run: that exercise only
+                broken[entry.label] = f"{type(error).__name__}: {clean_text(error, 200)}"
+        plan["exercises"] = [e for e in plan["exercises"] if e["label"] not in broken]
         os.chmod(workdir, 0o755)
         for folder, dirs, files in os.walk(input_dir):
             os.chmod(folder, 0o755)
@@ -508,6 +512,12 @@ def grade_submission(submission, expected, settings, slot=0, book_dir=None):
                 report.exercises.append(ExerciseGrade(entry.label, entry.chapter, entry.kind,
                                                       "manual", 0.0, float(entry.points),
                                                       "written exercise: grade by hand"))
+                continue
+            if entry.label in broken:
+                report.exercises.append(ExerciseGrade(
+                    entry.label, entry.chapter, entry.kind, "error", 0.0, float(entry.points),
+                    "not graded: the grader cannot run this exercise's checker ("
+                    f"{broken[entry.label]}); please report it"))
                 continue
             frame = state.exercises.get(entry.label) or {}
             answer_name = frame.get("found") if isinstance(frame.get("found"), str) else None
