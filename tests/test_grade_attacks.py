@@ -504,7 +504,8 @@ def test_no_process_and_no_file_is_left(run):
     assert sandbox_processes() == []
     assert list(run["work"].iterdir()) == []                        # every work folder removed
     new = set(os.listdir("/tmp")) - run["before"]["tmp"]
-    assert not [n for n in new if n.startswith(("rnnbook-", "big.bin", "fill"))], new
+    assert not [n for n in new if n.startswith(("rnnbook-grade-", "rnnbook-attack", "rnnbook-daemon",
+                                                "big.bin", "fill", ".ipython"))], new
 
 
 def test_no_network_no_environment_no_classmates(run):
