@@ -135,6 +135,9 @@ def grade(paths, chapters=None, settings=None, jobs=None, log=None, resume=False
         for future in as_completed(futures):
             report = future.result()
             reports[report.student] = report
+    if log is not None:                  # the report is assembled from the log's lines
+        logged = log.read()
+        reports.update({k: v for k, v in logged.items() if k in reports})
     return [reports[s.student] for s in submissions]
 
 

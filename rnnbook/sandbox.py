@@ -137,7 +137,7 @@ def _parent_dirs(binds):
             continue
         dest = Path(binds[index + 2])
         for parent in reversed(dest.parents):
-            if str(parent) != "/" and parent not in made:
+            if str(parent) not in ("/", WORK_PATH, "/dev", "/proc") and parent not in made:
                 made.add(parent)
                 args += ["--perms", "0755", "--dir", str(parent)]
     return args
@@ -168,13 +168,13 @@ def sandbox_command(command, *, input_dir, runner, limits=Limits(), slot=0, extr
     for path in extra_ro:
         binds += _ro(path)
     binds += _ro(input_dir, INPUT_PATH) + _ro(runner, RUNNER_PATH)
-    args += _parent_dirs(binds) + binds
+    # the tmpfs mounts first: a repository or venv under /tmp (a CI clone) is bound on top
     args += ["--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(4 * 1024 ** 2), "--tmpfs", "/dev/shm",
-             "--perms", "1777", "--size", str(int(limits.tmp_size)), "--tmpfs", WORK_PATH,
-             "--perms", "1777", "--size", str(int(limits.output_size)), "--tmpfs", OUTPUT_PATH,
-             "--remount-ro", "/dev",
-             "--chdir", WORK_PATH, "--clearenv"]
+             "--perms", "1777", "--size", str(int(limits.tmp_size)), "--tmpfs", WORK_PATH]
+    args += _parent_dirs(binds) + binds
+    args += ["--perms", "1777", "--size", str(int(limits.output_size)), "--tmpfs", OUTPUT_PATH,
+             "--remount-ro", "/dev", "--chdir", WORK_PATH, "--clearenv"]
     for key, value in sandbox_environment().items():
         args += ["--setenv", key, value]
     if running_as_root():

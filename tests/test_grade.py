@@ -316,3 +316,25 @@ def test_the_unprivileged_sandbox_works_too(monkeypatch):
     assert done.returncode == 0, done.stderr
     assert lines[0] == "65534 ['yes', 'no', 'no', 'no']" and lines[1] == "no net"
     assert 0 < int(lines[2].split()[1]) < 8
+
+
+def test_a_repository_under_tmp_stays_visible(tmp_path):
+    """A clone under /tmp (CI's fresh clone may be there) is bound on top of the private /tmp."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    bwrap_or_skip()
+    outside = Path(tempfile.mkdtemp(prefix="rnnbook-grade-clone-"))
+    try:
+        (outside / "lib.txt").write_text("visible")
+        for path in (outside, outside / "lib.txt"):
+            path.chmod(0o755)
+        command = sb.sandbox_command(
+            [sb.sandbox_python(), "-I", "-c",
+             f"print(open({str(outside / 'lib.txt')!r}).read()); import numpy, rnnlib; print('ok')"],
+            input_dir=outside, runner=outside / "lib.txt", extra_ro=[outside])
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert done.stdout.split() == ["visible", "ok"], done.stderr
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)

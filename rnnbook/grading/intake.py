@@ -167,7 +167,24 @@ def read_submission(path, max_bytes=DEFAULT_MAX_BYTES, max_depth=DEFAULT_MAX_DEP
         raise Unreadable(f"not a notebook: the file is not JSON ({str(error)[:120]})") from None
     nb = validate(raw)
     nb.sha256 = hashlib.sha256(data).hexdigest()
+    schema = nbformat_problem(raw) if not nb.problems else None
+    if schema:
+        nb.problems.append(f"not valid nbformat 4 ({schema}); graded anyway")
     return nb
+
+
+def nbformat_problem(raw):
+    """nbformat's own validation of the notebook, as one short message, or None."""
+    try:
+        import nbformat
+        from nbformat.validator import ValidationError
+
+        nbformat.validate(nbformat.from_dict(raw), version=4)
+    except ValidationError as error:
+        return str(error.message)[:160]
+    except Exception as error:          # nbformat cannot even look at it: the repair above did
+        return f"{type(error).__name__}"[:160]
+    return None
 
 
 def validate(raw):

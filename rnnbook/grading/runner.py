@@ -22,7 +22,13 @@ What it does:
    checker's ``observe``), records calls into the reference implementation (``sys.setprofile``)
    and reading rnnlib's source (an audit hook), and writes the plain observations back.
 
-Everything goes back as frames on file descriptor 3: a 4-byte length, a JSON header, and for
+Why an in-process IPython shell and not a Jupyter kernel: a kernel talks over TCP sockets (the
+sandbox has no network to offer), needs a kernelspec and a client, and costs a second process
+and its start-up per submission. ``InteractiveShell`` runs cells with IPython's semantics
+(magics, ``display``, the last expression's value) in this one process, so the supervisor sees
+one process tree to limit and kill, and the answers are called where they were defined.
+
+Everything goes back as frames on a pipe's file descriptor (its number is the second argument): a 4-byte length, a JSON header, and for
 files the raw bytes. The trusted grader treats all of it as the student's claims
 ("observations"): it loads them strictly and judges them against its own reference.
 """
