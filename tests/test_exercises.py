@@ -464,3 +464,9 @@ def test_chapter_notebook_exercises_match_the_registry():
             continue
         for answer_name in checked.values():
             assert not re.search(rf"(?<![\.\w]){answer_name}\(", source), (answer_name, source[:80])
+
+
+def test_the_dtype_rule_is_one_sentence_in_the_module_docstring():
+    docstring = " ".join(ex.__doc__.split())
+    assert ex.DTYPE_RULE.count(". ") == 0 and ex.DTYPE_RULE.endswith(".")
+    assert f'DTYPE_RULE = "{ex.DTYPE_RULE}"' in docstring

@@ -44,9 +44,13 @@ can call the answer inside a sandbox and judge in its own, trusted process:
     explains it (e.g. a wrong signature); else the generic feedback is given.
 
 plus ``answer_kind`` ("function": the answer is called on each case; "value": the answer itself is
-observed, one case) and ``references`` (the fully qualified names of the library functions that
-solve the exercise, so a grader can flag a copied reference). Write a checker as a subclass of
+observed, one case), ``references`` (the fully qualified names of the library functions that
+solve the exercise, public and plain ``_name`` variants, so a grader can flag a copied reference;
+a name that does not resolve, e.g. a plain function not written yet, is to be skipped) and
+``note`` (optional text added to a pass's feedback). Write a checker as a subclass of
 :class:`Checker` decorated with :func:`exercise`, or pass the functions to :func:`register`.
+An old-style ``checker(answer)`` function is still accepted for :func:`check` only
+(``Exercise.trusted`` is False and :func:`judge_observations` refuses it); none of the book's is.
 
 Running the pieces:
 
@@ -203,6 +207,8 @@ class Checker:
 
     answer_kind = "function"
     references: tuple = ()
+    #: optional text added to the feedback of a passed answer
+    note = ""
 
     def cases(self, rng):
         raise NotImplementedError
@@ -704,7 +710,12 @@ def judge_observations(label, cases, observations):
             return verdict
     if len(observations) != len(cases):
         return _result(entry, "error", f"{len(observations)} observations for {len(cases)} cases")
-    return _result(entry, "passed", "All test cases pass.", entry.points)
+    return _passed(entry)
+
+
+def _passed(entry):
+    note = getattr(entry.checker, "note", "")
+    return _result(entry, "passed", "All test cases pass." + (f"\n{note}" if note else ""), entry.points)
 
 
 def check(label, answer, *, quiet=False, rng=None):
@@ -737,7 +748,7 @@ def _run_checker(entry, answer, rng=None):
         verdict = _judge_one(entry, case, observe_case(entry, answer, case))
         if verdict is not None:
             return verdict
-    return _result(entry, "passed", "All test cases pass.", entry.points)
+    return _passed(entry)
 
 
 def _log(result):
@@ -936,13 +947,17 @@ def compare(actual, expected, *, name="your output", context="", rtol=None, atol
                       f"expected {fmt(ref)}).")
 
 
-def first_match(actual, variants: Iterable, rtol=None, atol=None):
+def first_match(actual, variants: Iterable, rtol=None, atol=None, unless=None):
     """The feedback of the first known mistake whose output ``actual`` matches, else None.
 
     variants: (feedback, output) pairs, where output is what an answer with that mistake
     returns (an array, or a zero-argument function computing it; a function that raises is
-    skipped, so a variant may be impossible for the current shapes).
+    skipped, so a variant may be impossible for the current shapes). ``unless``: the right
+    output; when ``actual`` is close to it, no mistake is named (a mistake can coincide with the
+    right answer for some sizes, e.g. W.T == W when m = 1).
     """
+    if unless is not None and close(actual, unless, rtol, atol):
+        return None
     for feedback, output in variants:
         if callable(output):
             try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import graph as g
-from . import Case, Checker, Mistake, as_array, compare, describe, exercise, first_match, is_sequence, snapshot
+from . import Case, Checker, Mistake, as_array, close, compare, describe, exercise, first_match, is_sequence, snapshot
 
 CHAPTER = "computational_graphs"
 
@@ -133,7 +133,7 @@ class HandGradient(Checker):
         dJ_db = as_array(out[1], "dJ_db", context).astype(float)
         s = _sigmoid(x @ w + b)
         dJ_du = 2 * (s - y) * s * (1 - s)
-        known = None if np.allclose(dJ_dw, dJ_du * x) else first_match(dJ_dw, [
+        known = None if close(dJ_dw, dJ_du * x) else first_match(dJ_dw, [
             ("the factor 2 from d(e^2)/de = 2e is missing.", dJ_du / 2 * x),
             ("the sigmoid's derivative sigma'(u) = sigma(u)(1 - sigma(u)) is missing.",
              2 * (s - y) * x),
