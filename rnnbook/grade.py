@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 import time
@@ -40,7 +41,7 @@ from rnnbook import sandbox as sb
 from rnnbook.grading.intake import Unreadable, find_submissions, grade_id, read_submission
 from rnnbook.grading.report import (CSV_FIELDS, ExerciseGrade, ResultLog, SubmissionReport,
                                     out_paths, read_roster, summary, write_report)
-from rnnbook.grading.supervisor import Settings, grade_submission
+from rnnbook.grading.supervisor import Settings, grade_submission, stop_all
 from rnnbook.notebooks import CHECK_CALL
 
 __all__ = ["grade", "main", "find_submissions", "assignment_exercises", "CSV_FIELDS",
@@ -217,6 +218,17 @@ def main(argv=None):
     paths = out_paths(args.out)
     log = ResultLog(paths["log"])
     start = time.monotonic()
+
+    def stop(signum, frame):             # Ctrl-C or a kill: no sandbox or work folder is left
+        stop_all()
+        print(f"\nstopped: the submissions graded so far are in {paths['log']}; "
+              "run again with --resume to go on", file=sys.stderr)
+        os._exit(128 + signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            previous[signum] = signal.signal(signum, stop)
     try:
         reports = grade(args.submissions, args.chapter, settings, args.jobs, log=log,
                         resume=args.resume,
@@ -225,6 +237,9 @@ def main(argv=None):
                                                  flush=True))
     except ValueError as error:
         parser.error(str(error))
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     seconds = time.monotonic() - start
     roster = read_roster(args.canvas_roster) if args.canvas_roster else None
     written = write_report(reports, args.out, warnings=warnings, roster=roster,

@@ -338,3 +338,39 @@ def test_a_repository_under_tmp_stays_visible(tmp_path):
         assert done.stdout.split() == ["visible", "ok"], done.stderr
     finally:
         shutil.rmtree(outside, ignore_errors=True)
+
+
+def test_a_stopped_grader_leaves_no_sandbox_and_resumes(tmp_path):
+    """SIGTERM in the middle of a run: the sandboxes and work folders go, the log keeps what was
+    done, and --resume grades the rest."""
+    import signal
+    import subprocess
+    import time
+
+    from grading_kit import sandbox_processes
+
+    bwrap_or_skip()
+    subs = tmp_path / "subs"
+    for i in range(3):
+        write(subs, f"s{i}", submission(GOOD, end=["import time\ntime.sleep(4)"] if i else ()))
+    work = tmp_path / "work"
+    work.mkdir()
+    out = tmp_path / "r"
+    command = [sys.executable, "-m", "rnnbook.grade", str(subs), "--out", str(out), "--jobs", "1",
+               "--workdir", str(work)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "r.results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().count("\n") >= 1):
+        time.sleep(0.2)
+    time.sleep(1)                                  # the next submission's sandbox is running
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM and "--resume" in err
+    done = len(log.read_text().splitlines())
+    assert 1 <= done < 3
+    assert sandbox_processes() == [] and list(work.iterdir()) == []
+    assert grader.main(command[3:] + ["--resume"]) == 0
+    assert len(log.read_text().splitlines()) == 3
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [s["points"] for s in data["submissions"]] == [5, 5, 5]

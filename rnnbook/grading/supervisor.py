@@ -43,6 +43,9 @@ from rnnbook.grading.report import ExerciseGrade, SubmissionReport, clean_text
 from rnnbook.notebooks import CHECK_CALL, solution_function_names
 
 RUNNER = Path(__file__).with_name("runner.py")
+#: sandboxes and work folders in use, so that a stopped grader can clean up (see stop_all)
+ACTIVE = {"processes": set(), "folders": set()}
+_ACTIVE_LOCK = threading.Lock()
 STARTUP_TIMEOUT = 90           # seconds for the sandbox and the runner's imports
 GRACE = 5                      # seconds past a limit before the supervisor kills the sandbox
 MAX_HEADER = 64 * 1024
@@ -254,6 +257,8 @@ def run_sandbox(input_dir, files_dir, plan, settings, slot):
             preexec_fn=lambda: sb.set_limits(limits))
     finally:
         os.close(write_fd)
+    with _ACTIVE_LOCK:
+        ACTIVE["processes"].add(process)
     stderr = []
     err_thread = threading.Thread(target=_stderr_reader, args=(process.stderr, stderr), daemon=True)
     err_thread.start()
@@ -294,6 +299,8 @@ def run_sandbox(input_dir, files_dir, plan, settings, slot):
                 end = "done"
     finally:
         _kill(process)
+        with _ACTIVE_LOCK:
+            ACTIVE["processes"].discard(process)
         channel.join(timeout=10)
         try:
             os.close(read_fd)
@@ -483,6 +490,8 @@ def grade_submission(submission, expected, settings, slot=0, book_dir=None):
         book = book_cells({e.chapter for e in expected}, book_dir)
         plan, names = make_plan(nb, code, settings, book)
         workdir = Path(tempfile.mkdtemp(prefix="rnnbook-grade-", dir=settings.workroot))
+        with _ACTIVE_LOCK:
+            ACTIVE["folders"].add(workdir)
         input_dir = workdir / "in"
         (input_dir / "cases").mkdir(parents=True)
         seed = settings.seed if settings.seed is not None else int.from_bytes(os.urandom(8), "big")
@@ -545,8 +554,20 @@ def grade_submission(submission, expected, settings, slot=0, book_dir=None):
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+            with _ACTIVE_LOCK:
+                ACTIVE["folders"].discard(workdir)
     report.seconds = time.monotonic() - start
     return report
+
+
+def stop_all():
+    """Kill every sandbox still running and remove the work folders (the grader is stopping)."""
+    with _ACTIVE_LOCK:
+        processes, folders = list(ACTIVE["processes"]), list(ACTIVE["folders"])
+    for process in processes:
+        _kill(process)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _not_graded(entry, why):
