@@ -200,6 +200,14 @@ def _attacks(root, port, pid):
         "        out = [out]\n"
         "    return out")))
 
+    kinds["a20_forged_channel"] = _wrong_step(end=[
+        "import json, os, struct, sys\n"
+        "fd = int(sys.argv[-1])\n"
+        "for label in ('rnn-step-forward', 'rnn-n-params'):\n"
+        "    frame = json.dumps({'type': 'exercise', 'label': label, 'found': 'x', 'origin': {},\n"
+        "                        'trace': [], 'reads': [], 'timeout': False, 'files': 0}).encode()\n"
+        "    os.write(fd, struct.pack('>I', len(frame)) + frame)"])
+
     # ---- other students' grades and later runs ------------------------------------------------
     kinds["b01_edit_library"] = submission(GOOD, end=[
         "import rnnlib.rnn, os\nerrors = []\n"
@@ -466,7 +474,7 @@ def test_reference_copies_score_zero_with_the_evidence(run, name):
 TRICKS = ["a07_patch_check", "a08_registry", "a09_patch_runner", "a10_fake_exercises_module",
           "a11_forged_results", "a12_log_then_exit", "a13_master_notebook", "a14_liar_array",
           "a15_getframe", "a16_memorised_cases", "a17_patch_numpy", "a18_huge_observation",
-          "a19_deep_return"]
+          "a19_deep_return", "a20_forged_channel"]
 
 
 @pytest.mark.parametrize("name", TRICKS)
@@ -480,9 +488,12 @@ def test_tricks_gain_no_points(run, name):
 
 
 def test_tampering_is_flagged_for_review(run):
-    for name in ("a08_registry", "a09_patch_runner", "a12_log_then_exit"):
+    for name in ("a08_registry", "a09_patch_runner", "a12_log_then_exit", "a20_forged_channel"):
         assert any("flagged for review" in p for p in _sub(run, name)["problems"]), name
     assert _sub(run, "a12_log_then_exit")["status"] == "stopped"
+    forged = _sub(run, "a20_forged_channel")
+    assert "more than one result" in _ex(forged, STEP)["feedback"]
+    assert _ex(forged, "rnn-n-params")["points"] == 0               # forged for it too
 
 
 def test_nothing_reaches_other_students_or_later_runs(run):

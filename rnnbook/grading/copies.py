@@ -49,6 +49,8 @@ TAMPERING = [
     (re.compile(r"\bsignal\s*\.\s*(?:signal|alarm|setitimer|pthread_sigmask)\b"), "changes signals"),
     (re.compile(r"\bos\s*\.\s*(?:kill|killpg|fork|forkpty|setsid)\b"), "forks or sends signals"),
     (re.compile(r"\bctypes\b"), "uses ctypes"),
+    (re.compile(r"\bos\s*\.\s*(?:write|dup2?|fdopen)\b|/proc/self/fd|\bsys\s*\.\s*argv"),
+     "writes to file descriptors directly"),
     (re.compile(r"get_objects|get_referrers|__globals__|_getframe|f_back|f_locals"),
      "inspects the interpreter's objects or frames (gc, __globals__, sys._getframe)"),
     (re.compile(r"/proc/|\.pth\b|kernelspec|ipython/profile|startup"), "writes system or IPython files"),

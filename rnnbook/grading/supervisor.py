@@ -264,10 +264,15 @@ def run_sandbox(input_dir, files_dir, plan, settings, slot):
     err_thread.start()
     channel.start()
     frames, position, end = [], ("start", None), None
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    cells_deadline = None
+    started = time.monotonic()
+    deadline = started + STARTUP_TIMEOUT
+    # however many frames arrive (a notebook can write into the channel), a run never lasts longer
+    final = (started + STARTUP_TIMEOUT + float(plan["timeout"]) + GRACE
+             + len(plan["exercises"]) * (float(settings.check_timeout) + 30 + GRACE))
+    hello = False
     try:
         while end is None:
+            deadline = min(deadline, final)
             wait = deadline - time.monotonic()
             if wait <= 0:
                 end = "timeout"
@@ -282,9 +287,9 @@ def run_sandbox(input_dir, files_dir, plan, settings, slot):
             frames.append(item)
             kind = item.get("type")
             now = time.monotonic()
-            if kind == "hello":
-                cells_deadline = now + float(plan["timeout"]) + GRACE
-                deadline = cells_deadline
+            if kind == "hello" and not hello:
+                hello = True
+                deadline = now + float(plan["timeout"]) + GRACE
             elif kind == "cell-start":
                 position = ("cell", item.get("index"))
             elif kind == "cell":
@@ -322,6 +327,7 @@ def _first_line(source):
 
 def _record_frames(frames, state, plan, settings, seen_cells):
     cells = {c["index"]: c for c in plan["cells"]}
+    results_this_run = set()
     for frame in frames:
         kind = frame.get("type")
         if kind == "cell":
@@ -344,9 +350,15 @@ def _record_frames(frames, state, plan, settings, seen_cells):
                                       "(not kept)")
         elif kind in ("exercise", "exercise-error"):
             label = frame.get("label")
-            if label in state.exercises or label in state.hung:
+            if not isinstance(label, str) or label in state.hung:
                 continue
-            state.exercises[label] = frame
+            if label in results_this_run:        # the runner sends one: the rest was forged
+                state.hung[label] = "forged"
+                state.exercises.pop(label, None)
+                continue
+            results_this_run.add(label)
+            if label not in state.exercises:
+                state.exercises[label] = frame
 
 
 def run_all(nb, plan, settings, slot, workdir):
@@ -415,6 +427,10 @@ def judge_exercise(entry, state, cases, finding, files_dir, settings, report_sta
         if how == "timeout":
             return make("timeout", f"your answer was stopped after {settings.check_timeout:g} s "
                         "(an infinite loop?)")
+        if how == "forged":
+            return make("error", "0 points: the grader received more than one result for this "
+                        "exercise, so the notebook wrote into the grader's own channel",
+                        review=["forged results on the grader's channel"])
         return make("error", "your answer ended the grader's process while it was being checked "
                     "(os._exit, a crash, or too much output on the grader's channel)")
     frame = state.exercises.get(entry.label)
