@@ -17,8 +17,8 @@ runner, ``rnnbook/grading/runner.py``) with
   when bwrap is killed, its PID 1 dies and the kernel kills every process of the namespace,
   double-forked daemons included; ``--die-with-parent``);
 * **an unprivileged user**: as root, bwrap runs without a user namespace and ``setpriv`` drops
-  to a uid of its own (``SANDBOX_UID_BASE`` + worker slot, so ``RLIMIT_NPROC`` counts that
-  sandbox's processes only; root would bypass it) with no capabilities and ``no_new_privs``;
+  to a uid of its own (:func:`sandbox_uid`: per grader process and worker slot, so
+  ``RLIMIT_NPROC`` counts that sandbox's processes only; root would bypass it) with no capabilities and ``no_new_privs``;
   as an ordinary user, bwrap makes a user namespace (``--unshare-user``);
 * **limits** (:class:`Limits`): ``RLIMIT_AS`` (memory, per process), ``RLIMIT_NOFILE``,
   ``RLIMIT_FSIZE``, ``RLIMIT_CORE`` = 0 and ``RLIMIT_CPU`` are set on bwrap and inherited;
@@ -40,8 +40,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-#: uid of the sandbox of worker slot k when the grader runs as root: SANDBOX_UID_BASE + k.
+#: uid of the sandbox of worker slot k when the grader runs as root: :func:`sandbox_uid`.
 SANDBOX_UID_BASE = 2_000_000_000
+SLOTS_PER_GRADER = 256
+
+
+def sandbox_uid(slot, grader_pid=None):
+    """The uid of worker ``slot``'s sandboxes: unique to this grader process and slot, so that
+    RLIMIT_NPROC counts one sandbox only, even with several graders running side by side."""
+    pid = os.getpid() if grader_pid is None else grader_pid
+    return SANDBOX_UID_BASE + (pid % 1_000_000) * SLOTS_PER_GRADER + int(slot) % SLOTS_PER_GRADER
 #: Where the runner and its input appear inside the sandbox.
 RUNNER_PATH = "/grader/runner.py"
 INPUT_PATH = "/grader/in"
@@ -178,7 +186,7 @@ def sandbox_command(command, *, input_dir, runner, limits=Limits(), slot=0, extr
     for key, value in sandbox_environment().items():
         args += ["--setenv", key, value]
     if running_as_root():
-        uid = SANDBOX_UID_BASE + int(slot)
+        uid = sandbox_uid(slot)
         # root: no user namespace (its uid would map to root, which bypasses RLIMIT_NPROC); keep
         # only what setpriv needs to drop to the sandbox's own uid, then no capabilities at all.
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",

@@ -104,29 +104,46 @@ def tree_digest(folder):
     return out
 
 
-def sandbox_processes():
-    """PIDs of processes running as a sandbox uid or running the grader's runner (there must be
+def sandbox_processes(grader_pid=None):
+    """PIDs of processes left by the grader running as ``grader_pid`` (default: this process):
+    as root, anything running under its sandboxes' uids; otherwise its runners (there must be
     none after a run)."""
-    from rnnbook.sandbox import SANDBOX_UID_BASE
+    from rnnbook.sandbox import SLOTS_PER_GRADER, sandbox_uid
 
+    grader_pid = os.getpid() if grader_pid is None else grader_pid
+    first = sandbox_uid(0, grader_pid)
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/status") as handle:
-                for line in handle:
-                    if line.startswith("Uid:"):
-                        uid = int(line.split()[1])
-                        if SANDBOX_UID_BASE <= uid < SANDBOX_UID_BASE + 1024:
-                            found.append(int(entry))
-                        break
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                if b"/grader/runner.py" in handle.read() and int(entry) not in found:
+                status = dict(line.split(":", 1) for line in handle if ":" in line)
+            uid = int(status["Uid"].split()[1])
+            if os.geteuid() == 0:
+                if first <= uid < first + SLOTS_PER_GRADER:
                     found.append(int(entry))
-        except (OSError, ValueError):
+            else:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if b"/grader/runner.py" in handle.read() and _descends(int(entry), grader_pid):
+                        found.append(int(entry))
+        except (OSError, ValueError, KeyError):
             continue
     return found
+
+
+def _descends(pid, ancestor):
+    for _ in range(64):
+        if pid == ancestor:
+            return True
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                pid = int(next(line for line in handle if line.startswith("PPid:")).split()[1])
+        except (OSError, StopIteration, ValueError):
+            return False
+        if pid <= 1:
+            return False
+    return False
 
 
 def bwrap_or_skip():

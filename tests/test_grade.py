@@ -203,7 +203,8 @@ def test_sandbox_command_isolates(tmp_path):
     env = {command[i + 1]: command[i + 2] for i, arg in enumerate(command) if arg == "--setenv"}
     assert set(env) == set(sb.ENV_ALLOWED)
     if os.geteuid() == 0:
-        assert f"--reuid={sb.SANDBOX_UID_BASE}" in command and "--no-new-privs" in command
+        assert f"--reuid={sb.sandbox_uid(0)}" in command and "--no-new-privs" in command
+        assert sb.sandbox_uid(1) == sb.sandbox_uid(0) + 1 != sb.sandbox_uid(0, os.getpid() + 1)
     else:
         assert "--unshare-user" in command
 
@@ -369,7 +370,7 @@ def test_a_stopped_grader_leaves_no_sandbox_and_resumes(tmp_path):
     assert process.returncode == 128 + signal.SIGTERM and "--resume" in err
     done = len(log.read_text().splitlines())
     assert 1 <= done < 3
-    assert sandbox_processes() == [] and list(work.iterdir()) == []
+    assert sandbox_processes(process.pid) == [] and list(work.iterdir()) == []
     assert grader.main(command[3:] + ["--resume"]) == 0
     assert len(log.read_text().splitlines()) == 3
     data = json.loads((tmp_path / "r.json").read_text())
