@@ -200,25 +200,6 @@ class Watcher:
             self.reads.append(f"opened {os.path.relpath(path, os.path.dirname(self.library_dir))}")
 
 
-def student_line(error, skip):
-    """'line N: code' of the innermost traceback frame outside ``skip`` folders."""
-    import traceback
-
-    try:
-        frames = traceback.extract_tb(error.__traceback__)
-    except Exception:
-        return ""
-    for frame in reversed(frames):
-        name = frame.filename or ""
-        if any(name.startswith(folder) for folder in skip) or name == __file__:
-            continue
-        line = f"line {frame.lineno}"
-        if frame.line:
-            line += f": {text(frame.line.strip(), 160)}"
-        return line
-    return ""
-
-
 def main(input_dir):
     plan = json.load(open(os.path.join(input_dir, "plan.json"), encoding="utf-8"))
     limits = plan.get("limits", {})
@@ -234,8 +215,6 @@ def main(input_dir):
     from rnnlib.exercises import plain
 
     library_dir = os.path.dirname(os.path.dirname(os.path.realpath(exercises.__file__)))
-    skip = [os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), library_dir,
-            os.path.dirname(os.path.realpath(__file__))]
     watcher = Watcher(library_dir)
     for entry in plan["exercises"]:
         for qualified in entry.get("references", []):
