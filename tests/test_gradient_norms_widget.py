@@ -197,3 +197,30 @@ def test_an_update_sends_only_what_changed():
     live = gn.gradient_norm_widget(steps=15)
     live.controls["spectral_radius"].value = 2.0
     assert live.sent and all(key == "y" for _, key in live.sent)     # the lags and steps stay
+
+
+def test_a_diverging_skip_rnn_is_exploding_not_an_error():
+    """skip_rnn_forward rejects non-finite logits (a ValueError): the data function reports the
+    divergence (NaN after it, verdict "exploding") instead of raising, so the control stays live."""
+    for settings in (dict(activation="relu", spectral_radius=1.05, steps=35, skip=1),
+                     dict(activation="relu", spectral_radius=3.0, steps=100, skip=10)):
+        d = gn.gradient_norm_data(cell="RNN", **settings)
+        assert np.isnan(d["grad_norm_plain"][-1]) or np.isfinite(d["grad_norm_plain"]).all()
+        assert d["verdict"] in ("exploding", "neither", "vanishing")
+    d = gn.gradient_norm_data(cell="RNN", activation="relu", spectral_radius=3.0, steps=100, skip=10)
+    assert d["verdict"] == "exploding"
+
+
+def test_the_training_runs_match_one_call_of_the_training_loop():
+    from rnnlib.jacobians import train_with_gradient_norms
+    from rnnlib.optim import SGD
+
+    d = gn.gradient_norm_data(cell="GRU", spectral_radius=0.8, steps=12, clip=1.0)
+    params, forward, backward, kwargs = gn._model("GRU", "tanh", 0.8, 0, 0)
+    for name, threshold in (("plain", None), ("clipped", 1.0)):
+        p = {k: v.copy() for k, v in params.items()}
+        history, _ = train_with_gradient_norms(p, lambda step: gn._batch(step, 12, 0), gn.TRAIN_STEPS,
+                                               SGD(lr=gn.LEARNING_RATE), forward=forward, backward=backward,
+                                               clip_norm=threshold, record_states=False, **kwargs)
+        assert np.allclose(d[f"grad_norm_{name}"], history.grad_norm, rtol=1e-12)
+        assert np.allclose(d[f"loss_{name}"], history.loss, rtol=1e-12)

@@ -142,17 +142,13 @@ def gradient_norm_data(cell=DEFAULTS["cell"], activation=DEFAULTS["activation"],
     T = int(steps)
     params, forward, backward, kwargs = _model(cell, activation, float(spectral_radius), int(skip), int(seed))
     x, y = _batch(10**6, T, seed)                                        # held-out batch
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        cache = forward(params, x, **kwargs)
-        R = last_state_jacobians(params, cache)                          # (T+1, B, m, n)
-        norms = np.linalg.svd(np.nan_to_num(R, nan=np.inf, posinf=1e300, neginf=-1e300),
-                              compute_uv=False)[..., 0].mean(axis=1)      # (T+1,) mean over the batch
-        delta = state_gradients(params, cache, y)                         # (T+1, B, m)
-        state_norm = np.sqrt(np.sum(delta ** 2, axis=(1, 2)))              # (T+1,)
-        g_T = delta[-1]                                                   # (B, m) dJ_T/dh^(T)
-        m = g_T.shape[1]
-        last_term = np.einsum("bi,kbij->kbj", g_T, R[..., :m, :])[..., :m]  # (T+1, B, m)
-        last_norm = np.sqrt(np.sum(last_term ** 2, axis=(1, 2)))          # (T+1,)
+    try:
+        norms, state_norm, last_norm = _jacobian_norms(params, forward, kwargs, x, y)
+    except ValueError:
+        # the forward pass itself overflowed (skip_rnn_forward rejects non-finite logits):
+        # every norm is out of range, the verdict "exploding" (gaps in the log plots)
+        norms = state_norm = last_norm = np.full(T + 1, np.inf)
+    with np.errstate(over="ignore", invalid="ignore"):
         if cell == "RNN" and skip == 0:
             bound = (np.linalg.norm(params["W"], 2) ** np.arange(T, -1, -1))  # (T+1,) max|act'| = 1
         else:
@@ -161,12 +157,8 @@ def gradient_norm_data(cell=DEFAULTS["cell"], activation=DEFAULTS["activation"],
     for name, threshold in (("plain", None), ("clipped", float(clip) if clip > 0 else None)):
         grad_norm, loss = np.full(TRAIN_STEPS, np.nan), np.full(TRAIN_STEPS, np.nan)
         if name == "plain" or threshold is not None:
-            p = {key: value.copy() for key, value in params.items()}
-            history, _ = train_with_gradient_norms(
-                p, lambda step: _batch(step, T, seed), TRAIN_STEPS, SGD(lr=LEARNING_RATE),
-                forward=forward, backward=backward, clip_norm=threshold, record_states=False, **kwargs)
-            grad_norm[:len(history.grad_norm)] = history.grad_norm
-            loss[:len(history.loss)] = history.loss
+            _train_run({key: value.copy() for key, value in params.items()}, forward, backward,
+                       kwargs, T, seed, threshold, grad_norm, loss)
         runs[name] = (np.where(np.isfinite(grad_norm), grad_norm, np.nan), np.where(np.isfinite(loss), loss, np.nan))
     lag = np.arange(T, -1, -1)                                           # (T+1,) T - k for k = 0..T
     first = norms[0]
@@ -179,6 +171,40 @@ def gradient_norm_data(cell=DEFAULTS["cell"], activation=DEFAULTS["activation"],
         "loss_plain": runs["plain"][1], "loss_clipped": runs["clipped"][1],
         "rate": rate, "verdict": classify(first),
     }
+
+
+def _jacobian_norms(params, forward, kwargs, x, y):
+    """(batch mean of ||dh^(T)/dh^(k)||, ||dJ/dh^(k)||, ||dJ_T/dh^(k)||) for k = 0..T, each (T+1,)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        cache = forward(params, x, **kwargs)
+        R = last_state_jacobians(params, cache)                          # (T+1, B, m, n)
+        norms = np.linalg.svd(np.nan_to_num(R, nan=np.inf, posinf=1e300, neginf=-1e300),
+                              compute_uv=False)[..., 0].mean(axis=1)      # (T+1,) mean over the batch
+        delta = state_gradients(params, cache, y)                         # (T+1, B, m)
+        state_norm = np.sqrt(np.sum(delta ** 2, axis=(1, 2)))              # (T+1,)
+        g_T = delta[-1]                                                   # (B, m) dJ_T/dh^(T)
+        m = g_T.shape[1]
+        last_term = np.einsum("bi,kbij->kbj", g_T, R[..., :m, :])[..., :m]  # (T+1, B, m)
+        last_norm = np.sqrt(np.sum(last_term ** 2, axis=(1, 2)))          # (T+1,)
+    return norms, state_norm, last_norm
+
+
+def _train_run(params, forward, backward, kwargs, T, seed, threshold, grad_norm, loss):
+    """TRAIN_STEPS steps of SGD on the task, one call per step, writing each step's gradient norm
+    (before clipping) and loss into ``grad_norm`` / ``loss``; stops at a divergence (a non-finite
+    loss or gradient, or a forward pass that rejects its overflowed outputs), leaving NaN after.
+    SGD keeps no state, so this is the same run as one call of TRAIN_STEPS steps."""
+    optimizer = SGD(lr=LEARNING_RATE)
+    for step in range(TRAIN_STEPS):
+        try:
+            history, _ = train_with_gradient_norms(
+                params, lambda _, step=step: _batch(step, T, seed), 1, optimizer, forward=forward,
+                backward=backward, clip_norm=threshold, record_states=False, **kwargs)
+        except (ValueError, FloatingPointError):
+            return
+        grad_norm[step], loss[step] = history.grad_norm[0], history.loss[0]
+        if history.diverged:
+            return
 
 
 def classify(norm_at_largest_lag):
