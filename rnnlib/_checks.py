@@ -27,7 +27,7 @@ __all__ = [
     "ACTIVATIONS", "DEFAULT_MAX_BYTES", "FLOAT_DTYPES", "as_float_array", "as_generator",
     "check_activation", "check_allocation", "check_bool", "check_cache", "check_float_dtype",
     "check_grads", "check_mask", "check_nonempty", "check_number", "check_params",
-    "check_positive_int", "check_seed", "check_shape", "check_targets",
+    "check_positive_int", "check_seed", "check_shape", "check_targets", "nonfinite_ignored",
 ]
 
 
@@ -295,10 +295,20 @@ def check_nonempty(name, array, dims=None):
     return array
 
 
-def check_grads(grads, name="grads", finite=True):
-    """A dict of real NumPy arrays (gradients); with ``finite``, NaN or inf anywhere raises.
+def nonfinite_ignored():
+    """True inside ``np.errstate(invalid="ignore")``: the caller handles NaN and inf itself.
 
-    TypeError for a non-dict or a non-array/non-real entry, ValueError for a non-finite entry
+    rnnlib follows NumPy's floating-point error state: by default an overflowing forward pass
+    warns once and non-finite gradients are refused; a loop that watches for divergence itself
+    (and says so with ``np.errstate(over="ignore", invalid="ignore")``) gets inf/NaN back quietly.
+    """
+    return np.geterr()["invalid"] == "ignore"
+
+
+def check_grads(grads, name="grads", finite=True):
+    """A dict of float NumPy arrays (gradients); with ``finite``, NaN or inf anywhere raises.
+
+    TypeError for a non-dict or a non-array/non-float entry, ValueError for a non-finite entry
     (naming the key and counting the bad values).
     """
     if not isinstance(grads, dict):
@@ -306,14 +316,15 @@ def check_grads(grads, name="grads", finite=True):
     for key, g in grads.items():
         if not isinstance(g, np.ndarray):
             raise TypeError(f"{name}[{key!r}] must be a NumPy array, got {type(g).__name__}")
-        if g.dtype == bool or not (np.issubdtype(g.dtype, np.floating)
-                                   or np.issubdtype(g.dtype, np.integer)):
-            raise TypeError(f"{name}[{key!r}] must be a real numeric array, got dtype {g.dtype}")
+        if not np.issubdtype(g.dtype, np.floating):
+            raise TypeError(f"{name}[{key!r}] must be a float array, got dtype {g.dtype}")
         if finite and not np.isfinite(g).all():
             bad = int(g.size - np.count_nonzero(np.isfinite(g)))
+            hint = (" (the loss diverged: try a smaller learning rate or gradient clipping)"
+                    if name.startswith("grad") else "")
             raise ValueError(
-                f"{name}[{key!r}] contains {bad} NaN or inf value(s); gradients must be finite "
-                f"(the loss diverged: try a smaller learning rate or gradient clipping)"
+                f"{name}[{key!r}] contains {bad} NaN or inf value(s); all entries must be "
+                f"finite{hint}"
             )
     return grads
 
