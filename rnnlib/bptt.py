@@ -34,6 +34,7 @@ name with a leading underscore (``_bptt_contributions``, ``_tbptt`` for :func:`t
 """
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -50,11 +51,13 @@ from ._checks import (
     check_positive_int,
     check_shape,
     check_targets,
+    nonfinite_ignored,
 )
-from .activations import activation_derivative
-from .losses import cross_entropy
-from .optim import Optimizer, clip_grad_norm, clip_grad_value, global_norm
-from .rnn import RNNCache, check_rnn_params, rnn_forward, rnn_loss
+from .activations import _activation_derivative
+from .losses import _cross_entropy
+from .optim import Optimizer, _clip_grad_norm, _clip_grad_value, _global_norm
+from .patterns import _warn_nonfinite_grads
+from .rnn import RNNCache, _rnn_forward, _rnn_loss, check_rnn_params
 
 __all__ = [
     "CONTRIBUTION_PARAMS", "hidden_jacobian", "bptt_contributions", "contribution_norms",
@@ -101,7 +104,7 @@ def _hidden_jacobian(params, cache, t, k):
     Arguments are checked by `hidden_jacobian`."""
     W = params["W"]
     B, m = cache.h.shape[1:]
-    dact = activation_derivative(cache.a, cache.h[1:], cache.activation)
+    dact = _activation_derivative(cache.a, cache.h[1:], cache.activation)
     J = np.broadcast_to(np.eye(m, dtype=W.dtype), (B, m, m)).copy()  # (B, m, m)
     for j in range(k + 1, t + 1):
         J = dact[j - 1][:, :, None] * (W @ J)                  # (B, m, m)
@@ -125,7 +128,10 @@ def hidden_jacobian(params, cache, t, k):
     k = _check_step("k", k, 0, T)
     if k > t:
         raise ValueError(f"k must be at most t (h^(t) depends only on earlier states), got t={t}, k={k}")
-    return _hidden_jacobian(params, cache, t, k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        J = _hidden_jacobian(params, cache, t, k)
+    _warn_nonfinite_grads("hidden_jacobian", 0.0, {"dh(t)/dh(k)": J})
+    return J
 
 
 def _bptt_contributions(params, cache, y, wrt):
@@ -135,8 +141,8 @@ def _bptt_contributions(params, cache, y, wrt):
     W, V = params["W"], params["V"]
     x, h, a = cache.x, cache.h, cache.a
     T, B, m = a.shape
-    _, do = rnn_loss(cache, y)                                 # (T, B, C)
-    dact = activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
+    _, do = _rnn_loss(cache, y)                                 # (T, B, C)
+    dact = _activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
     dh_out = do @ V                                            # (T, B, m)
     shape = (T, T) + params[wrt].shape
     terms = np.zeros(shape, dtype=a.dtype)                     # (T, T, *P)
@@ -173,7 +179,10 @@ def bptt_contributions(params, cache, y, wrt="U", max_bytes=DEFAULT_MAX_BYTES):
     y = _check_y(y, T, B, C)
     check_allocation(f"T={T}, params[{wrt!r}] of shape {params[wrt].shape}",
                      [(T, T) + params[wrt].shape, (T, B, m), (T, B, m)], dtype, max_bytes)
-    return _bptt_contributions(params, cache, y, wrt)
+    with np.errstate(over="ignore", invalid="ignore"):
+        terms = _bptt_contributions(params, cache, y, wrt)
+    _warn_nonfinite_grads("bptt_contributions", 0.0, {wrt: terms})
+    return terms
 
 
 def _contribution_norms(terms):
@@ -202,7 +211,7 @@ def _backprop_from_outputs(params, cache, do):
     x, h, a = cache.x, cache.h, cache.a
     T, B, d = x.shape
     m, C = W.shape[0], V.shape[0]
-    dact = activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
+    dact = _activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
     dh_out = do @ V                                            # (T, B, m)
     da = np.empty_like(a)                                      # (T, B, m)
     dh_next = np.zeros((B, m), dtype=a.dtype)                  # (B, m)
@@ -232,7 +241,10 @@ def backprop_from_outputs(params, cache, do):
     if do_shape != (T, B, C):
         raise ValueError(f"do must have shape (T, B, C) = {(T, B, C)} like cache.o, got {do_shape}")
     do = as_float_array("do", do, dtype=dtype, ndim=3)                   # (T, B, C)
-    return _backprop_from_outputs(params, cache, do)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grads = _backprop_from_outputs(params, cache, do)
+    _warn_nonfinite_grads("backprop_from_outputs", 0.0, grads)
+    return grads
 
 
 # ----------------------------------------------------------------------------------------------
@@ -316,14 +328,14 @@ def _tbptt(params, x, y, h0, segments, activation):
     states = {0: h0}                                           # step -> (B, m)
     for s, seg in enumerate(segments):
         ws, ls, end = seg                                      # window, losses
-        cache = rnn_forward(params, x[ws:end], h0=states[ws],
-                            activation=activation)             # window forward
+        cache = _rnn_forward(params, x[ws:end], states[ws], None,
+                             activation)                       # window forward
         n_old = ls - ws                                        # not our losses
         C = cache.o.shape[2]
         o_new = cache.o[n_old:].reshape(-1, C)                 # ((end-ls)*B, C)
         weight = np.full(o_new.shape[0], 1 / B, dtype=o_new.dtype)
         y_new = y[ls:end].reshape(-1)                          # ((end-ls)*B,)
-        loss, do_new = cross_entropy(o_new, y_new, weight)
+        loss, do_new = _cross_entropy(o_new, y_new, weight)
         do = np.zeros_like(cache.o)                            # (window, B, C)
         do[n_old:] = do_new.reshape(end - ls, B, C)            # our losses
         grads = _backprop_from_outputs(params, cache, do)
@@ -348,7 +360,26 @@ def tbptt(params, x, y, k1, k2, h0=None, activation="tanh"):
     x, y, h0 = _check_sequence(params, x, y, h0)
     segments = _tbptt_segments(*_check_segments(x.shape[0], k1, k2))   # checks k1, k2 now
     check_activation(activation)
-    return _tbptt(params, x, y, h0, segments, activation)
+    return _warn_nonfinite_segments("tbptt", _tbptt(params, x, y, h0, segments, activation))
+
+
+def _warn_nonfinite_segments(made_by, results):
+    """Yield the segments, each computed without NumPy's floating-point warnings; warn once if a
+    segment's loss is NaN or inf (quiet inside np.errstate(invalid="ignore"))."""
+    quiet, warned = nonfinite_ignored(), False
+    while True:
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                result = next(results)
+            except StopIteration:
+                return
+        if not (quiet or warned or np.isfinite(result.loss)):
+            seg = result.segment
+            warnings.warn(f"{made_by}: the loss of segment steps {seg.loss_start} to {seg.end - 1} "
+                          f"is {result.loss}: the forward pass overflowed (use tanh, smaller "
+                          "weights or clipping)", RuntimeWarning, stacklevel=2)
+            warned = True
+        yield result
 
 
 def _tbptt_gradient(params, x, y, h0, segments, activation):
@@ -372,7 +403,10 @@ def tbptt_gradient(params, x, y, k1, k2, h0=None, activation="tanh"):
     x, y, h0 = _check_sequence(params, x, y, h0)
     segments = _tbptt_segments(*_check_segments(x.shape[0], k1, k2))
     check_activation(activation)
-    return _tbptt_gradient(params, x, y, h0, segments, activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, grads = _tbptt_gradient(params, x, y, h0, segments, activation)
+    _warn_nonfinite_grads("tbptt_gradient", loss, grads)
+    return loss, grads
 
 
 def _train_tbptt(params, x, y, segments, optimizer, num_passes, h0, activation,
@@ -396,12 +430,18 @@ def _train_tbptt(params, x, y, segments, optimizer, num_passes, h0, activation,
                         f"(steps {seg.loss_start} to {seg.end - 1}) of pass {p + 1}: the "
                         "parameters diverged; try a smaller learning rate or clip_norm")
                 grads = result.grads
-                history.grad_norm.append(global_norm(grads))
+                norm = _global_norm(grads)                     # before clipping
+                if not np.isfinite(norm):
+                    raise FloatingPointError(
+                        f"train_tbptt: the gradient norm became {norm} at segment "
+                        f"{s} of pass {p + 1}: try a smaller learning rate or "
+                        "clip_norm")
+                history.grad_norm.append(norm)
                 if clip_norm is not None:
-                    clip_grad_norm(grads, clip_norm)
+                    _clip_grad_norm(grads, clip_norm)
                 if clip_value is not None:
-                    clip_grad_value(grads, clip_value)
-                optimizer.step(params, grads)                  # update
+                    _clip_grad_value(grads, clip_value)
+                optimizer._step(params, grads)                 # update
                 n_steps = seg.end - seg.loss_start
                 history.loss.append(result.loss / n_steps)     # per step
                 bar.update(1)
@@ -430,8 +470,10 @@ def train_tbptt(params, x, y, k1, k2, optimizer, num_passes=1, h0=None, activati
     progress = check_bool("progress", progress)
     if not isinstance(desc, str):
         raise TypeError(f"desc must be a str, got {type(desc).__name__}")
-    return _train_tbptt(params, x, y, segments, optimizer, num_passes, h0, activation, clip_norm,
-                        clip_value, progress, desc)
+    optimizer.check_state(params)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _train_tbptt(params, x, y, segments, optimizer, num_passes, h0, activation,
+                            clip_norm, clip_value, progress, desc)
 
 
 # ----------------------------------------------------------------------------------------------

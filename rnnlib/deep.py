@@ -53,17 +53,16 @@ from ._checks import (
     check_positive_int,
     check_shape,
 )
-from .losses import softmax
+from .losses import _softmax
 from .patterns import (
     RecurrenceCache,
-    _check_state,
     _check_step_targets,
     _check_x,
     _normal,
     _recurrence_backward,
     _recurrence_forward,
 )
-from .rnn import rnn_loss
+from .rnn import _check_initial, _rnn_loss
 
 __all__ = [
     "init_stacked_rnn", "stacked_layers", "StackedCache", "stacked_forward", "stacked_backward",
@@ -187,7 +186,7 @@ def _stacked_forward(params, x, h0, mask):
         caches.append(rec)                                     # h (T+1, B, m)
         below = rec.h[1:]                                      # (T, B, m) h_l
     o = below @ V.T + c                                        # (T, B, C)
-    return StackedCache(caches, o, softmax(o), mask)
+    return StackedCache(caches, o, _softmax(o), mask)
 
 
 def stacked_forward(params, x, h0=None, mask=None):
@@ -209,7 +208,7 @@ def _stacked_backward(params, cache, y):
     below, and so on down. Arguments are checked by `stacked_backward`."""
     L = len(cache.layers)
     V = params["V"]
-    loss, do = rnn_loss(cache, y)                              # (T, B, C)
+    loss, do = _rnn_loss(cache, y)                              # (T, B, C)
     top = cache.layers[-1].h[1:]                               # (T, B, m)
     T, B, m = top.shape
     grads = {"V": do.reshape(T * B, -1).T @ top.reshape(T * B, m),  # (C, m)
@@ -404,7 +403,7 @@ def _deep_forward(params, x, h0, mask):
     else:
         q = h[1:]                                              # (T, B, m)
     o = q @ V.T + c                                            # (T, B, C)
-    y_hat = softmax(o)                                         # (T, B, C)
+    y_hat = _softmax(o)                                         # (T, B, C)
     return DeepCache(x, xp, z, h, q, o, y_hat, mask, arch, np.shape(h0))
 
 
@@ -414,7 +413,7 @@ def deep_forward(params, x, h0=None, mask=None):
     x = _check_x(x, dtype, d, source="the parameters")                   # (T, B, d)
     T, B, _ = x.shape
     mask = check_mask(mask, T, B)
-    h0 = _check_state("h0", h0, B, m, dtype)                             # (B, m) or (m,)
+    h0 = _check_initial("h0", h0, B, m, dtype)                           # (B, m) or (m,)
     return _deep_forward(params, x, h0, mask)
 
 
@@ -446,7 +445,7 @@ def _deep_backward(params, cache, y):
     def flat(arr):                                             # (T*B, n)
         return arr.reshape(T * B, arr.shape[2])
 
-    loss, do = rnn_loss(cache, y)                              # (T, B, C)
+    loss, do = _rnn_loss(cache, y)                              # (T, B, C)
     grads = {"V": flat(do).T @ flat(q), "c": do.sum(axis=(0, 1))}
     dq = do @ V                                                # (T, B, k)
     if arch["deep_output"]:

@@ -38,6 +38,8 @@ math.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ._checks import (
@@ -49,10 +51,11 @@ from ._checks import (
     check_number,
     check_positive_int,
     check_shape,
+    nonfinite_ignored,
 )
-from .activations import activation_derivative
+from .activations import _activation_derivative
 from .remedies import SkipRNNCache
-from .rnn import RNNCache, check_rnn_params, rnn_loss
+from .rnn import RNNCache, _rnn_loss, check_rnn_params
 from .train import History
 
 __all__ = [
@@ -135,6 +138,19 @@ def _check_y(y, cache, T, B):
     return _check_step_targets(y, T, B, cache.o.shape[-1], cache.mask)
 
 
+def _quietly(made_by, compute):
+    """compute() without NumPy's floating-point warnings; one RuntimeWarning if the result holds
+    inf or NaN (products of step Jacobians overflow when the gradients explode), quiet inside
+    np.errstate(invalid="ignore")."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = compute()
+    if not nonfinite_ignored() and not np.isfinite(result).all():
+        warnings.warn(f"{made_by}: the result holds inf or NaN: the products of step Jacobians "
+                      "overflowed (exploding gradients; jacobian_norms reports them as inf)",
+                      RuntimeWarning, stacklevel=3)
+    return result
+
+
 def _allocation(names, shapes, dtype, max_bytes):
     check_allocation(names, shapes, dtype, limit_bytes=max_bytes)
 
@@ -149,7 +165,7 @@ def _step_factors(params, cache):
     s = cache.skip if isinstance(cache, SkipRNNCache) else None
     W_s = params["W_s"] if s is not None else None             # (m, m) or None
     T, B, _ = cache.a.shape
-    fprime = activation_derivative(cache.a, cache.h[1:], cache.activation)
+    fprime = _activation_derivative(cache.a, cache.h[1:], cache.activation)
     real = np.ones((T, B), dtype=bool)                         # (T, B)
     if cache.mask is not None:
         real = cache.mask                                      # (T, B)
@@ -218,7 +234,7 @@ def gated_step_jacobians(params, cache, max_bytes=DEFAULT_MAX_BYTES):
     """
     kind, dtype, T, B, m, n = _check_pair(params, cache, gated_only=True)
     _allocation(f"T={T}, B={B}, state size {n}", [(T, B, n, n)] * 2, dtype, max_bytes)
-    return _gated_step_jacobians(params, cache)
+    return _quietly("gated_step_jacobians", lambda: _gated_step_jacobians(params, cache))
 
 
 def _step_jacobians(params, cache):
@@ -241,7 +257,7 @@ def step_jacobians(params, cache, max_bytes=DEFAULT_MAX_BYTES):
     """
     kind, dtype, T, B, m, n = _check_pair(params, cache)
     _allocation(f"T={T}, B={B}, state size {n}", [(T, B, n, n)] * 2, dtype, max_bytes)
-    return _step_jacobians(params, cache)
+    return _quietly("step_jacobians", lambda: _step_jacobians(params, cache))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -302,7 +318,7 @@ def hidden_jacobians(params, cache, max_bytes=DEFAULT_MAX_BYTES):
     """
     kind, dtype, T, B, m, n = _check_pair(params, cache)
     _check_hidden_jacobians_size(T, B, n, dtype, max_bytes, kind is not None)
-    return _hidden_jacobians(params, cache)
+    return _quietly("hidden_jacobians", lambda: _hidden_jacobians(params, cache))
 
 
 def _last_state_jacobians(params, cache):
@@ -341,7 +357,7 @@ def last_state_jacobians(params, cache, max_bytes=DEFAULT_MAX_BYTES):
     kind, dtype, T, B, m, n = _check_pair(params, cache)
     shapes = [(T + 1, B, m, n)] + ([(T, B, n, n)] * 2 if kind is not None else [])
     _allocation(f"T={T}, B={B}, m={m}", shapes, dtype, max_bytes)
-    return _last_state_jacobians(params, cache)
+    return _quietly("last_state_jacobians", lambda: _last_state_jacobians(params, cache))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -435,7 +451,7 @@ def _direct_state_gradients(params, cache, y, n):
     """dJ_t/d(state^(t)) = [V^T dJ_t/do^(t), 0] (T+1, B, n); entry 0 is 0."""
     V = params["V"]                                            # (C, m)
     m = cache.h.shape[2]
-    _, do = rnn_loss(cache, y)                                 # (T, B, C)
+    _, do = _rnn_loss(cache, y)                                 # (T, B, C)
     T, B, _ = do.shape
     g = np.zeros((T + 1, B, n), dtype=do.dtype)                # (T+1, B, n)
     g[1:, :, :m] = do @ V                                      # (T, B, m)
@@ -469,7 +485,7 @@ def loss_term_gradients(params, cache, y, jacobians=None, max_bytes=DEFAULT_MAX_
                     f"(T+1, T+1, B, n, n) = {(T + 1, T + 1, B, n, n)} from the cache "
                     "(hidden_jacobians(params, cache))")
     _allocation(f"T={T}, B={B}, state size {n}", (T + 1, T + 1, B, n), dtype, max_bytes)
-    return _loss_term_gradients(params, cache, y, D)
+    return _quietly("loss_term_gradients", lambda: _loss_term_gradients(params, cache, y, D))
 
 
 def _state_gradients(params, cache, y):
@@ -506,7 +522,7 @@ def state_gradients(params, cache, y, max_bytes=DEFAULT_MAX_BYTES):
     y = _check_y(y, cache, T, B)
     if kind is not None:
         _allocation(f"T={T}, B={B}, state size {n}", [(T, B, n, n)] * 2, dtype, max_bytes)
-    return _state_gradients(params, cache, y)
+    return _quietly("state_gradients", lambda: _state_gradients(params, cache, y))
 
 
 def _gradient_norms(G):
@@ -527,28 +543,25 @@ def gradient_norms(grads_per_step):
 # ----------------------------------------------------------------------------------------------
 # Gradient norms during training
 # ----------------------------------------------------------------------------------------------
-def _train_with_gradient_norms(params, batches, num_steps, optimizer, forward,
+def _train_with_gradient_norms(params, get_batch, num_steps, optimizer, forward,
                                backward, clip_norm, clip_value, progress, desc,
-                               record_states, forward_kwargs):
+                               record_states):
     """The training loop of `train_with_gradient_norms` (arguments checked
-    there; each step's batch is checked by forward and backward)."""
+    there; forward and backward check each step's batch)."""
     from tqdm.auto import tqdm
 
-    from .optim import clip_grad_norm, clip_grad_value, global_norm
+    from .optim import _clip_grad_norm, _clip_grad_value, _global_norm
 
     history, records = History(), []
     history.diverged = False
     steps = tqdm(range(num_steps), desc=desc, disable=not progress,
                  mininterval=0.5)
     for step in steps:
-        batch = batches(step)
-        x, y, mask = batch if len(batch) == 3 else (*batch, None)
+        x, y, mask = get_batch(step)                           # this step's batch
         with np.errstate(over="ignore", invalid="ignore"):
-            cache = forward(params, x, mask=mask, **forward_kwargs)
-            loss, grads = backward(params, cache, y)           # forward, back
-            grads.pop("h0", None)
-            grads.pop("c0", None)
-            norm = global_norm(grads)
+            cache = forward(params, x, mask)                   # forward pass
+            loss, grads, y = backward(params, cache, y)        # loss, backprop
+            norm = _global_norm(grads)
             history.loss.append(float(loss))
             history.grad_norm.append(norm)
             if not (np.isfinite(loss) and np.isfinite(norm)):
@@ -560,12 +573,73 @@ def _train_with_gradient_norms(params, batches, num_steps, optimizer, forward,
                 delta = _state_gradients(params, cache, y)     # (T+1, B, m)
                 records.append(_gradient_norms(delta))         # (T+1,)
             if clip_norm is not None:
-                clip_grad_norm(grads, clip_norm)
+                _clip_grad_norm(grads, clip_norm)
             if clip_value is not None:
-                clip_grad_value(grads, clip_value)
-            optimizer.step(params, grads)                      # update
+                _clip_grad_value(grads, clip_value)
+            optimizer._step(params, grads)                     # update
     state_norms = np.array(records) if records else None
     return history, state_norms
+
+
+def _model_functions(params, forward, backward, forward_kwargs):
+    """(forward(params, x, mask), backward(params, cache, y) -> (loss, grads, checked y)).
+
+    For the RNN, LSTM, GRU and skip-RNN params are checked once, here, and each step runs the
+    plain functions after checking its batch; any other model's public functions check
+    everything at every step.
+    """
+    from .patterns import _check_step_targets
+    from .remedies import _check_skip_params, _skip_rnn_backward, _skip_rnn_forward, skip_rnn_backward, skip_rnn_forward
+    from .rnn import _check_rnn_inputs
+    from .train import _MODELS
+
+    def targets(cache, y):
+        T, B, C = cache.o.shape
+        return _check_step_targets(y, T, B, C, cache.mask)
+
+    model = _MODELS.get((forward, backward))
+    if model is not None:
+        dims = model.check_params(params)
+        step_forward = model.make_forward(dims, **forward_kwargs)
+
+        def run_forward(params, x, mask):
+            return step_forward(params, x, None, mask)
+
+        def run_backward(params, cache, y):
+            y = targets(cache, y)
+            loss, grads = model.backward(params, cache, y)
+            grads.pop("h0", None)
+            grads.pop("c0", None)
+            return loss, grads, y
+        return run_forward, run_backward
+    if (forward, backward) == (skip_rnn_forward, skip_rnn_backward):
+        dims = _check_skip_params(params)
+        kwargs = dict(forward_kwargs)
+        skip = check_positive_int("skip", kwargs.pop("skip", None))
+        activation = kwargs.pop("activation", "tanh")
+        if kwargs:
+            raise TypeError(f"skip_rnn_forward got unexpected arguments {sorted(kwargs)}")
+
+        def run_forward(params, x, mask):
+            x, h0, mask = _check_rnn_inputs(dims, x, None, mask, activation)
+            return _skip_rnn_forward(params, x, skip, h0, mask, activation)
+
+        def run_backward(params, cache, y):
+            y = targets(cache, y)
+            loss, grads = _skip_rnn_backward(params, cache, y)
+            grads.pop("h0", None)
+            return loss, grads, y
+        return run_forward, run_backward
+
+    def run_forward(params, x, mask):
+        return forward(params, x, mask=mask, **forward_kwargs)
+
+    def run_backward(params, cache, y):
+        loss, grads = backward(params, cache, y)
+        grads.pop("h0", None)
+        grads.pop("c0", None)
+        return loss, grads, targets(cache, y)
+    return run_forward, run_backward
 
 
 def train_with_gradient_norms(params, batches, num_steps, optimizer=None, *, forward=None, backward=None,
@@ -578,11 +652,13 @@ def train_with_gradient_norms(params, batches, num_steps, optimizer=None, *, for
     (steps, T+1) with ||dJ/dh^(k)|| over the batch for each k (any cache ``state_gradients``
     accepts: RNN, skip-RNN, LSTM, GRU), or None when ``record_states`` is False. A non-finite loss or gradient stops training: the
     history then ends with that step and ``history.diverged`` is True.
-    batches: a function step -> (x, y) or (x, y, mask); forward/backward: the model's functions
-    (default rnn_forward, rnn_backward), called once per step (each checks its arguments).
+    batches: a function step -> (x, y) or (x, y, mask);
+    forward/backward: the model's functions (default rnn_forward, rnn_backward). For the RNN,
+    LSTM, GRU and skip-RNN, params are checked once and each step checks only its batch.
     """
     from .optim import Adam, Optimizer
     from .rnn import rnn_backward, rnn_forward
+    from .train import _batch_getter
 
     num_steps = check_positive_int("num_steps", num_steps)
     forward = rnn_forward if forward is None else forward
@@ -603,6 +679,11 @@ def train_with_gradient_norms(params, batches, num_steps, optimizer=None, *, for
     record_states = check_bool("record_states", record_states)
     if not isinstance(desc, str):
         raise TypeError(f"desc must be a str, got {type(desc).__name__}")
-    return _train_with_gradient_norms(params, batches, num_steps, optimizer, forward, backward,
-                                      clip_norm, clip_value, progress, desc, record_states,
-                                      forward_kwargs)
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of NumPy arrays, got {type(params).__name__}")
+    step_forward, step_backward = _model_functions(params, forward, backward, forward_kwargs)
+    optimizer.check_state(params)
+    get_batch = _batch_getter(batches, num_steps)
+    return _train_with_gradient_norms(params, get_batch, num_steps, optimizer, step_forward,
+                                      step_backward, clip_norm, clip_value, progress, desc,
+                                      record_states)

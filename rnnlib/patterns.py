@@ -35,6 +35,7 @@ follows the parameters.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -53,10 +54,11 @@ from ._checks import (
     check_positive_int,
     check_shape,
     check_targets,
+    nonfinite_ignored,
 )
-from .activations import activate, activation_derivative
-from .losses import cross_entropy, softmax
-from .rnn import check_rnn_params, rnn_backward, rnn_forward, rnn_loss
+from .activations import _activate, _activation_derivative
+from .losses import _cross_entropy, _softmax
+from .rnn import _check_rnn_inputs, _rnn_loss, check_rnn_params, rnn_backward, rnn_forward
 
 __all__ = [
     "hidden_recurrence_forward", "hidden_recurrence_backward",
@@ -82,40 +84,30 @@ def _check_x(x, dtype, d, name="x", dims="(T, B, d)", source="params['U']"):
     return x
 
 
-def _check_state(name, value, B, m, dtype):
-    """A hidden state: (B, m), or (m,) shared by every sequence of the batch (returned as
-    given: the math broadcasts it). None means zeros (B, m)."""
-    if value is None:
-        return np.zeros((B, m), dtype=dtype)
-    state = as_float_array(name, value, dtype=dtype, ndim=(1, 2))
-    if state.ndim == 1:
-        check_shape(name, state, (m,), f"(m,) with m={m}")
-        return state
-    check_shape(name, state, (B, m), f"(B, m) with B={B} from x and m={m} from W")
-    return state
+def _warn_overflow(made_by, h, o, activation):
+    """One RuntimeWarning if a forward pass overflowed (h or o hold NaN or inf), naming the first
+    step t; quiet inside np.errstate(invalid="ignore") (the caller watches for it)."""
+    if nonfinite_ignored() or (np.isfinite(h).all() and np.isfinite(o).all()):
+        return
+    bad = ~np.isfinite(h[1:].reshape(h.shape[0] - 1, -1)).all(axis=1)
+    where = f"the hidden state h overflowed to inf/NaN at step t={int(np.argmax(bad)) + 1}" \
+        if bad.any() else "the output o overflowed to inf/NaN"
+    hint = (" (an unbounded activation with recurrent weights of spectral radius above 1 grows "
+            "exponentially: use tanh, smaller weights or a shorter sequence)"
+            if activation in ("relu", "identity") else " (weights or inputs too large)")
+    warnings.warn(f"{made_by}: {where} of T={h.shape[0] - 1}{hint}; the loss and gradients "
+                  "would be NaN", RuntimeWarning, stacklevel=3)
 
 
-def _check_sequence_input(x, h0, mask, dtype, d, m, U_shape):
-    """The data of a sequence model: x (T, B, d) or (T, d) (B = 1), h0, mask (T, B) or (T,).
-
-    Returns x (T, B, d), h0 (B, m) or (m,), mask (T, B) bool or None."""
-    x = as_float_array("x", x, dtype=dtype, ndim=(2, 3))
-    single = x.ndim == 2
-    x = x[:, None, :] if single else x                                   # (T, B, d)
-    T, B, d_x = x.shape
-    if T == 0:
-        raise ValueError(f"x has zero time steps (shape {x.shape}); an RNN needs T >= 1")
-    if B == 0:
-        raise ValueError(f"x has an empty batch (shape {x.shape}); B must be at least 1")
-    if d_x != d:
-        shown = x.shape[::2] if single else x.shape
-        raise ValueError(f"x must have shape (T, B, d) with d={d} (params['U'] is (m, d) = "
-                         f"{U_shape}), got {shown}")
-    h0 = _check_state("h0", h0, B, m, dtype)                             # (B, m) or (m,)
-    if single and mask is not None and np.ndim(mask) == 1:
-        mask = np.asarray(mask)[:, None]                                 # (T,) -> (T, 1)
-    mask = check_mask(mask, T, B)
-    return x, h0, mask
+def _warn_nonfinite_grads(made_by, loss, grads):
+    """One RuntimeWarning if a backward pass's loss or gradients are NaN or inf."""
+    if nonfinite_ignored():
+        return
+    bad = [k for k, g in grads.items() if not np.isfinite(g).all()]
+    if bad or not np.isfinite(loss):
+        what = f"gradients {bad}" if bad else "the loss"
+        warnings.warn(f"{made_by}: {what} overflowed to inf/NaN (loss {loss}); clip the gradients, "
+                      "use smaller weights or a shorter sequence", RuntimeWarning, stacklevel=3)
 
 
 def _check_step_targets(y, T, B, C, mask):
@@ -190,7 +182,7 @@ def _recurrence_forward(W, U, b, x, h0, mask, activation):
     h[0] = h0                                                  # (B, m)
     for t in range(1, T + 1):
         a[t - 1] = Ux_b[t - 1] + h[t - 1] @ W.T                # (B, m) a^(t)
-        h[t] = activate(a[t - 1], activation)                  # (B, m) h^(t)
+        h[t] = _activate(a[t - 1], activation)                  # (B, m) h^(t)
         if mask is not None:
             keep = ~mask[t - 1][:, None]                       # (B, 1) padded
             h[t] = np.where(keep, h[t - 1], h[t])              # (B, m)
@@ -218,7 +210,10 @@ def recurrence_forward(W, U, b, x, h0, mask=None, activation="tanh"):
     h0 = as_float_array("h0", h0, dtype=dtype, ndim=2)
     check_shape("h0", h0, (B, m), f"(B, m) with B={B}, m={m}")
     mask = check_mask(mask, T, B)
-    return _recurrence_forward(W, U, b, x, h0, mask, activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cache = _recurrence_forward(W, U, b, x, h0, mask, activation)
+    _warn_overflow("recurrence_forward", cache.h, cache.h, activation)
+    return cache
 
 
 def _recurrence_backward(W, U, cache, dh):
@@ -227,7 +222,7 @@ def _recurrence_backward(W, U, cache, dh):
     x, h, a, mask = cache.x, cache.h, cache.a, cache.mask
     T, B, d = x.shape
     m = W.shape[0]
-    dact = activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
+    dact = _activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
     if mask is not None:
         dact = dact * mask[:, :, None]                         # (T, B, m)
         keep = ~mask[:, :, None]                               # (T, B, 1)
@@ -270,7 +265,10 @@ def recurrence_backward(W, U, cache, dh):
                 shapes={"h": (T + 1, B, m), "a": (T, B, m)})
     dh = as_float_array("dh", dh, dtype=dtype, ndim=3)
     check_shape("dh", dh, (T, B, m), "(T, B, m), like h[1:]")
-    return _recurrence_backward(W, U, cache, dh)
+    with np.errstate(over="ignore", invalid="ignore"):
+        dx, dh0, grads = _recurrence_backward(W, U, cache, dh)
+    _warn_nonfinite_grads("recurrence_backward", 0.0, dict(grads, x=dx, h0=dh0))
+    return dx, dh0, grads
 
 
 # ----------------------------------------------------------------------------------------------
@@ -380,9 +378,9 @@ def _output_recurrence_forward(params, x, y_prev, mask, activation):
     m = W.shape[0]
     a = b + y_prev @ W.T + x @ U.T                             # (T, B, m)
     h = np.zeros((T + 1, B, m), dtype=W.dtype)                 # (T+1, B, m)
-    h[1:] = activate(a, activation)                            # (T, B, m)
+    h[1:] = _activate(a, activation)                            # (T, B, m)
     o = h[1:] @ V.T + c                                        # (T, B, C)
-    y_hat = softmax(o)                                         # (T, B, C)
+    y_hat = _softmax(o)                                         # (T, B, C)
     return OutputRecurrenceCache(x, y_prev, a, h, o, y_hat, mask, activation)
 
 
@@ -400,7 +398,10 @@ def output_recurrence_forward(params, x, y_prev, mask=None, activation="tanh"):
     y_prev = as_float_array("y_prev", y_prev, dtype=dtype, ndim=3)       # (T, B, C)
     check_shape("y_prev", y_prev, (T, B, C), f"(T, B, C) = ({T}, {B}, {C}), the fed-back outputs")
     mask = check_mask(mask, T, B)
-    return _output_recurrence_forward(params, x, y_prev, mask, activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cache = _output_recurrence_forward(params, x, y_prev, mask, activation)
+    _warn_overflow("output_recurrence_forward", cache.h, cache.o, activation)
+    return cache
 
 
 def _check_output_cache(cache, dtype, m, d, C):
@@ -421,8 +422,8 @@ def _output_recurrence_backward(params, cache, y):
     x, y_prev, a, h = cache.x, cache.y_prev, cache.a, cache.h
     T, B, d = x.shape
     C, m = V.shape
-    loss, do = rnn_loss(cache, y)                              # (T, B, C)
-    dact = activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
+    loss, do = _rnn_loss(cache, y)                              # (T, B, C)
+    dact = _activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
     da = (do @ V) * dact                                       # (T, B, m)
     da_flat = da.reshape(T * B, m)                             # (T*B, m)
     grads = {
@@ -446,7 +447,10 @@ def output_recurrence_backward(params, cache, y):
     dtype, m, d, C = _check_output_recurrence_params(params)
     T, B = _check_output_cache(cache, dtype, m, d, C)
     y = _check_step_targets(y, T, B, C, cache.mask)                      # (T, B)
-    return _output_recurrence_backward(params, cache, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, grads = _output_recurrence_backward(params, cache, y)
+    _warn_nonfinite_grads("output_recurrence_backward", loss, grads)
+    return loss, grads
 
 
 def _output_recurrence_generate(params, x, mask, activation, feedback):
@@ -464,13 +468,13 @@ def _output_recurrence_generate(params, x, mask, activation, feedback):
     eye = np.eye(C, dtype=dtype)                               # (C, C)
     for t in range(1, T + 1):
         a[t - 1] = b + y_prev[t - 1] @ W.T + x[t - 1] @ U.T    # (B, m)
-        h[t] = activate(a[t - 1], activation)                  # (B, m)
+        h[t] = _activate(a[t - 1], activation)                  # (B, m)
         o[t - 1] = c + h[t] @ V.T                              # (B, C)
         if t < T:
-            p = softmax(o[t - 1])                              # (B, C)
+            p = _softmax(o[t - 1])                              # (B, C)
             fed = p if feedback == "probs" else eye[p.argmax(axis=1)]
             y_prev[t] = fed                                    # (B, C)
-    y_hat = softmax(o)                                         # (T, B, C)
+    y_hat = _softmax(o)                                         # (T, B, C)
     cache = OutputRecurrenceCache(x, y_prev, a, h, o, y_hat, mask, activation)
     return y_hat.argmax(axis=2), cache                         # (T, B)
 
@@ -488,7 +492,10 @@ def output_recurrence_generate(params, x, mask=None, activation="tanh", feedback
     x = _check_x(x, dtype, d)                                            # (T, B, d)
     T, B, _ = x.shape
     mask = check_mask(mask, T, B)
-    return _output_recurrence_generate(params, x, mask, activation, feedback)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ids, cache = _output_recurrence_generate(params, x, mask, activation, feedback)
+    _warn_overflow("output_recurrence_generate", cache.h, cache.o, activation)
+    return ids, cache
 
 
 # ----------------------------------------------------------------------------------------------
@@ -545,15 +552,14 @@ def _seq_to_one_forward(params, x, h0, mask, activation):
     last = _last_real_step(mask, T, B)                         # (B,) tau
     h_last = rec.h[last, np.arange(B)]                         # (B, m) h^(tau)
     o = h_last @ V.T + c                                       # (B, C)
-    y_hat = softmax(o)                                         # (B, C)
+    y_hat = _softmax(o)                                         # (B, C)
     return SeqToOneCache(x, rec.h, rec.a, mask, last, o, y_hat, activation,
                          np.shape(h0))
 
 
 def _check_seq_to_one(params, x, h0, mask, activation):
-    dtype, m, d, C = check_rnn_params(params)
-    check_activation(activation)
-    x, h0, mask = _check_sequence_input(x, h0, mask, dtype, d, m, params["U"].shape)
+    dims = check_rnn_params(params)
+    x, h0, mask = _check_rnn_inputs(dims, x, h0, mask, activation)
     _check_every_sequence_real(mask)
     return x, h0, mask
 
@@ -566,7 +572,10 @@ def seq_to_one_forward(params, x, h0=None, mask=None, activation="tanh"):
     Returns a SeqToOneCache with o and y_hat (B, C).
     """
     x, h0, mask = _check_seq_to_one(params, x, h0, mask, activation)
-    return _seq_to_one_forward(params, x, h0, mask, activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cache = _seq_to_one_forward(params, x, h0, mask, activation)
+    _warn_overflow("seq_to_one_forward", cache.h, cache.o, activation)
+    return cache
 
 
 def _seq_to_one_dh(V, y_hat, y, last, T):
@@ -610,7 +619,7 @@ def _seq_to_one_backward(params, cache, y):
     W, U, V = params["W"], params["U"], params["V"]
     T, B, _ = cache.x.shape
     weight = np.full(B, 1 / B, dtype=cache.o.dtype)            # (B,) 1/B
-    loss, do = cross_entropy(cache.o, y, weight)               # do (B, C)
+    loss, do = _cross_entropy(cache.o, y, weight)               # do (B, C)
     h_last = cache.h[cache.last, np.arange(B)]                 # (B, m) h^(tau)
     dh = _seq_to_one_dh(V, cache.y_hat, y, cache.last, T)      # (T, B, m)
     rec = RecurrenceCache(cache.x, cache.h, cache.a, cache.mask,
@@ -638,17 +647,16 @@ def seq_to_one_backward(params, cache, y):
                 shapes={"h": (T + 1, B, m), "a": (T, B, m), "o": (B, C), "y_hat": (B, C),
                         "last": (B,)}, dtype=dtype)
     y = check_targets(np.reshape(y, (1, -1)) if np.ndim(y) == 1 else y, 1, B, C)[0]  # (B,)
-    return _seq_to_one_backward(params, cache, y)
-
-
-def _seq_to_one_predict(params, x, h0, mask, activation):
-    """argmax_c y_hat: the predicted class of each sequence.
-    Arguments are checked by `seq_to_one_predict`."""
-    cache = _seq_to_one_forward(params, x, h0, mask, activation)
-    return cache.y_hat.argmax(axis=1)                          # (B,)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, grads = _seq_to_one_backward(params, cache, y)
+    _warn_nonfinite_grads("seq_to_one_backward", loss, grads)
+    return loss, grads
 
 
 def seq_to_one_predict(params, x, h0=None, mask=None, activation="tanh"):
     """The predicted class (B,) of each sequence."""
     x, h0, mask = _check_seq_to_one(params, x, h0, mask, activation)
-    return _seq_to_one_predict(params, x, h0, mask, activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cache = _seq_to_one_forward(params, x, h0, mask, activation)
+    _warn_overflow("seq_to_one_predict", cache.h, cache.o, activation)
+    return cache.y_hat.argmax(axis=1)                                   # (B,)

@@ -68,7 +68,7 @@ from ._checks import (
     check_seed,
     check_shape,
 )
-from .losses import cross_entropy, softmax
+from .losses import _cross_entropy, _softmax
 
 __all__ = [
     "Tree", "check_tree", "tree_depth", "chain_tree", "balanced_tree", "tree_from_nested", "tree_to_nested",
@@ -542,7 +542,7 @@ def _recursive_forward(params, trees, x, tokens, single, outputs):
     roots = offset[1:] - 1                                     # (B,)
     out_rows = roots if outputs == "root" else np.arange(N)    # (R,)
     o = h[out_rows] @ V.T + c                                  # (R, C)
-    y_hat = softmax(o)                                         # (R, C)
+    y_hat = _softmax(o)                                         # (R, C)
     used = None if all(t is None for t in tokens) else tokens
     return RecursiveCache(trees=trees, single=single, offset=offset,
                           leaf_rows=np.concatenate(leaf_rows),
@@ -626,7 +626,7 @@ def _recursive_backward(params, cache, y, labelled):
     m = W.shape[0]
     B = len(cache.trees)
     weight = labelled.astype(h.dtype) / B                      # (R,)
-    loss, do = cross_entropy(cache.o, y, weight)               # do (R, C)
+    loss, do = _cross_entropy(cache.o, y, weight)               # do (R, C)
     dh = np.zeros_like(h)                                      # (N, m) dJ/dh
     dh[cache.out_rows] += do @ V                               # (R, m)
     dW = np.zeros_like(W)                                      # (m, 2m)
@@ -994,7 +994,12 @@ def _train_recursive(params, trees, tokens, labels, num_steps, batch_size, optim
                                    [tokens[i] for i in batch], False, "root")
         loss, grads = _recursive_backward(params, cache, labels[batch],
                                           np.ones(size, dtype=bool))
-        optimizer.step(params, {k: grads[k] for k in params})  # update
+        step_grads = {k: grads[k] for k in params}
+        if not all(np.isfinite(g).all() for g in step_grads.values()):
+            raise FloatingPointError(
+                f"train_recursive: the gradients became non-finite at step {len(losses)} "
+                f"(loss {float(loss)}): try a smaller learning rate")
+        optimizer._step(params, step_grads)                    # update
         losses.append(float(loss))
     return losses
 
@@ -1019,6 +1024,11 @@ def train_recursive(params, trees, tokens, labels, num_steps, batch_size=32, opt
     progress = check_bool("progress", progress)
     if not isinstance(desc, str):
         raise TypeError(f"desc must be a str, got {type(desc).__name__}")
+    extra = sorted(set(params) - {"W", "b", "V", "c", "E"})
+    if extra:
+        raise KeyError(f"params has keys {extra} that a recursive net does not use; the optimiser "
+                       "would get no gradient for them")
+    optimizer.check_state(params)
     return _train_recursive(params, trees, tokens, labels, num_steps, batch_size, optimizer, rng,
                             progress, desc)
 

@@ -38,19 +38,20 @@ import numpy as np
 
 from ._checks import (
     DEFAULT_MAX_BYTES,
-    check_activation,
+    as_generator,
     check_allocation,
     check_cache,
     check_float_dtype,
+    check_activation,
     check_number,
     check_positive_int,
     check_seed,
     check_shape,
 )
-from .activations import activate, activation_derivative
-from .losses import softmax
-from .patterns import _check_sequence_input, _check_step_targets
-from .rnn import check_rnn_params, init_rnn, rnn_loss
+from .activations import _activate, _activation_derivative
+from .losses import _softmax
+from .patterns import _check_step_targets, _warn_nonfinite_grads, _warn_overflow
+from .rnn import _check_rnn_inputs, _init_rnn, _rnn_loss, check_rnn_params
 
 __all__ = ["SKIP_PARAM_NAMES", "init_irnn", "init_skip_rnn", "SkipRNNCache", "skip_rnn_forward",
            "skip_rnn_backward"]
@@ -73,7 +74,7 @@ def _check_init(d, m, C, seed, dtype, max_bytes, extra_mm=0):
 def _init_irnn(d, m, C, seed, dtype, scale):
     """IRNN: W = scale I, b = 0; U, V ~ N(0, 1/fan_in), c = 0 as init_rnn.
     Arguments are checked by `init_irnn`."""
-    params = init_rnn(d, m, C, seed=seed, dtype=dtype)         # U, V, b, c
+    params = _init_rnn(d, m, C, as_generator(seed), dtype)     # U, V, b, c
     params["W"] = (scale * np.eye(m)).astype(dtype)            # (m, m) W = s I
     return params
 
@@ -96,7 +97,7 @@ def init_irnn(d, m, C, seed=0, dtype=np.float64, scale=1.0, max_bytes=DEFAULT_MA
 def _init_skip_rnn(d, m, C, seed, seed_s, dtype):
     """init_rnn's parameters (from seed) with W and W_s ~ N(0, 1/(2m)), W_s
     drawn from seed_s. Arguments are checked by `init_skip_rnn`."""
-    params = init_rnn(d, m, C, seed=seed, dtype=dtype)         # W, U, V, b, c
+    params = _init_rnn(d, m, C, as_generator(seed), dtype)     # W, U, V, b, c
     params["W"] = (params["W"] / np.sqrt(2)).astype(dtype)     # (m, m)
     rng = np.random.default_rng(seed_s)
     W_s = rng.standard_normal((m, m)) / np.sqrt(2 * m)         # (m, m)
@@ -173,12 +174,12 @@ def _skip_rnn_forward(params, x, skip, h0, mask, activation):
         a[t - 1] = Ux_b[t - 1] + h[t - 1] @ W.T                # (B, m)
         if t >= s:
             a[t - 1] += h[t - s] @ W_s.T                       # (B, m) + W_s h
-        h[t] = activate(a[t - 1], activation)                  # (B, m)
+        h[t] = _activate(a[t - 1], activation)                  # (B, m)
         if mask is not None:
             keep = ~mask[t - 1][:, None]                       # (B, 1) padded
             h[t] = np.where(keep, h[t - 1], h[t])              # (B, m)
     o = h[1:] @ V.T + c                                        # (T, B, C)
-    y_hat = softmax(o)                                         # (T, B, C)
+    y_hat = _softmax(o)                                         # (T, B, C)
     return SkipRNNCache(x=x, h=h, a=a, o=o, y_hat=y_hat, mask=mask,
                         activation=activation, h0_shape=np.shape(h0),
                         skip=s)
@@ -191,10 +192,12 @@ def skip_rnn_forward(params, x, skip, h0=None, mask=None, activation="tanh"):
     skip: the step s >= 1.  h0, mask, activation as ``rnn_forward``.  Returns a SkipRNNCache.
     """
     skip = check_positive_int("skip", skip)
-    dtype, m, d, C = _check_skip_params(params)
-    check_activation(activation)
-    x, h0, mask = _check_sequence_input(x, h0, mask, dtype, d, m, params["U"].shape)
-    return _skip_rnn_forward(params, x, skip, h0, mask, activation)
+    dims = _check_skip_params(params)
+    x, h0, mask = _check_rnn_inputs(dims, x, h0, mask, activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cache = _skip_rnn_forward(params, x, skip, h0, mask, activation)
+    _warn_overflow("skip_rnn_forward", cache.h, cache.o, activation)
+    return cache
 
 
 def _skip_rnn_backward(params, cache, y):
@@ -205,8 +208,8 @@ def _skip_rnn_backward(params, cache, y):
     x, h, a, mask, s = cache.x, cache.h, cache.a, cache.mask, cache.skip
     T, B, d = x.shape
     m, C = W.shape[0], V.shape[0]
-    loss, do = rnn_loss(cache, y)                              # (T, B, C)
-    dact = activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
+    loss, do = _rnn_loss(cache, y)                              # (T, B, C)
+    dact = _activation_derivative(a, h[1:], cache.activation)   # (T, B, m)
     if mask is not None:
         dact = dact * mask[:, :, None]                         # (T, B, m)
         keep = ~mask[:, :, None]                               # (T, B, 1)
@@ -247,5 +250,9 @@ def skip_rnn_backward(params, cache, y):
     check_cache(cache, SkipRNNCache, made_by, dtype=dtype,
                 shapes={"h": (T + 1, B, m), "a": (T, B, m), "o": (T, B, C), "y_hat": (T, B, C)})
     check_positive_int("cache.skip", cache.skip)
+    check_activation(cache.activation)
     y = _check_step_targets(y, T, B, C, cache.mask)                      # (T, B)
-    return _skip_rnn_backward(params, cache, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, grads = _skip_rnn_backward(params, cache, y)
+    _warn_nonfinite_grads("skip_rnn_backward", loss, grads)
+    return loss, grads

@@ -45,7 +45,7 @@ from ._checks import (
     check_positive_int,
     check_shape,
 )
-from .losses import softmax
+from .losses import _softmax
 from .patterns import (
     RecurrenceCache,
     _check_id_matrix,
@@ -55,7 +55,7 @@ from .patterns import (
     _recurrence_backward,
     _recurrence_forward,
 )
-from .rnn import rnn_loss
+from .rnn import _rnn_loss
 
 __all__ = [
     "DECODER_PARAMS", "ENCODER_PARAMS", "VECTOR_PARAMS",
@@ -257,7 +257,7 @@ def _decode(params, s0, y_in, mask):
     V, c = params["V"], params["c"]
     dec = _recurrence_forward(Wd, Ud, bd, y_in, s0, mask, "tanh")  # s (T+1, B, m)
     o = dec.h[1:] @ V.T + c                                    # (T_y, B, C)
-    return dec, o, softmax(o)                                  # y_hat (T_y, B, C)
+    return dec, o, _softmax(o)                                  # y_hat (T_y, B, C)
 
 
 def _encoder_decoder_forward(params, x, y_in, x_mask, y_mask):
@@ -283,7 +283,7 @@ def encoder_decoder_forward(params, x, y_in, x_mask=None, y_mask=None):
 def _decoder_backward(params, cache, y):
     """BPTT through the decoder; returns (loss, grads, dJ/ds^(0))."""
     Wd, Ud, V = params["Wd"], params["Ud"], params["V"]
-    loss, do = rnn_loss(cache, y)                              # (T_y, B, C)
+    loss, do = _rnn_loss(cache, y)                              # (T_y, B, C)
     s = cache.decoder.h[1:]                                    # (T_y, B, m)
     T, B, m = s.shape
     ds = do @ V                                                # (T_y, B, m)
