@@ -177,7 +177,8 @@ def _unfold_driven(f, T):
             raise TypeError(f"x must be a sequence of at least T = {T} "
                             f"inputs, got {type(x).__name__}")
         if len(x) < T:
-            raise ValueError(f"x must have at least T = {T} steps, got {len(x)}")
+            raise ValueError(f"x must have at least T = {T} steps, "
+                             f"got {len(x)}")
         s = s0                                                 # s^(0)
         for t in range(1, T + 1):
             s = f(s, x[t - 1])                                 # s^(t)
