@@ -49,8 +49,7 @@ from .rnn import (
     _check_loss_inputs,
     _check_state,
     _rnn_loss,
-    _warn_grads_nonfinite,
-    _warn_nonfinite_cache,
+    _warn_backward_nonfinite,
     _warn_overflow,
 )
 
@@ -357,6 +356,5 @@ def gru_backward(params, cache, y):
     y = _check_loss_inputs(cache, y)
     with np.errstate(over="ignore", invalid="ignore"):
         loss, grads = _gru_backward(params, cache, y)
-    if not _warn_nonfinite_cache("gru_backward", cache):
-        _warn_grads_nonfinite("gru_backward", loss, grads)
+    _warn_backward_nonfinite("gru_backward", cache, loss, grads)
     return loss, grads

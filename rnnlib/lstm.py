@@ -60,8 +60,7 @@ from .rnn import (
     _check_loss_inputs,
     _check_sequence_mask,
     _check_state,
-    _warn_grads_nonfinite,
-    _warn_nonfinite_cache,
+    _warn_backward_nonfinite,
     _check_x,
     _rnn_loss,
     _warn_overflow,
@@ -539,6 +538,5 @@ def lstm_backward(params, cache, y):
     y = _check_loss_inputs(cache, y)
     with np.errstate(over="ignore", invalid="ignore"):
         loss, grads = _lstm_backward(params, cache, y)
-    if not _warn_nonfinite_cache("lstm_backward", cache):
-        _warn_grads_nonfinite("lstm_backward", loss, grads)
+    _warn_backward_nonfinite("lstm_backward", cache, loss, grads)
     return loss, grads

@@ -164,32 +164,36 @@ def _warn_overflow(made_by, cache, activation):
     )
 
 
-def _warn_nonfinite_cache(where, cache):
+def _warn_nonfinite_cache(where, cache, stacklevel=3):
     """Warn once if a cache's outputs o hold NaN or inf (an overflowed forward pass)."""
-    if not np.isfinite(cache.o).all():
-        if nonfinite_ignored():
-            return True
-        t = _first_nonfinite_step(cache.o)
-        warnings.warn(
-            f"{where}: the cache holds NaN or inf outputs o from step t={t} on (of "
-            f"T={cache.o.shape[0]}): its forward pass overflowed, so the loss and gradients are "
-            f"NaN; use smaller weights, a bounded activation (tanh) or a shorter sequence",
-            RuntimeWarning, stacklevel=3)
-        return True
-    return False
+    if nonfinite_ignored() or np.isfinite(cache.o).all():
+        return False
+    t = _first_nonfinite_step(cache.o)
+    warnings.warn(
+        f"{where}: the cache holds NaN or inf outputs o from step t={t} on (of "
+        f"T={cache.o.shape[0]}): its forward pass overflowed, so the loss and gradients are "
+        f"NaN; use smaller weights, a bounded activation (tanh) or a shorter sequence",
+        RuntimeWarning, stacklevel=stacklevel)
+    return True
 
 
-def _warn_grads_nonfinite(where, loss, grads):
-    """Warn once if the loss or gradients of a backward pass overflowed to inf/NaN."""
+def _warn_backward_nonfinite(where, cache, loss, grads):
+    """Warn once if a backward pass's loss or gradients are inf/NaN, saying why.
+
+    Only the loss and the (parameter-sized) gradients are checked unless one is non-finite.
+    """
     if nonfinite_ignored():
         return
     bad = [k for k, g in grads.items() if not np.isfinite(g).all()]
-    if bad or not np.isfinite(loss):
-        what = f"gradients {bad}" if bad else "the loss"
-        warnings.warn(
-            f"{where}: {what} overflowed to inf/NaN (loss {loss}); the gradients explode over "
-            f"this many steps: clip them, use smaller weights or truncate the sequence",
-            RuntimeWarning, stacklevel=3)
+    if not bad and np.isfinite(loss):
+        return
+    if _warn_nonfinite_cache(where, cache, stacklevel=4):
+        return
+    what = f"gradients {bad}" if bad else "the loss"
+    warnings.warn(
+        f"{where}: {what} overflowed to inf/NaN (loss {loss}); the gradients explode over "
+        f"this many steps: clip them, use smaller weights or truncate the sequence",
+        RuntimeWarning, stacklevel=3)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -471,9 +475,11 @@ def rnn_loss(cache, y):
     y: (T, B) int targets in [0, C) (any value at padded steps), or (T,) when B = 1.
     """
     y = _check_loss_inputs(cache, y)
-    _warn_nonfinite_cache("rnn_loss", cache)
     with np.errstate(over="ignore", invalid="ignore"):
-        return _rnn_loss(cache, y)
+        loss, do = _rnn_loss(cache, y)
+    if not np.isfinite(loss):
+        _warn_nonfinite_cache("rnn_loss", cache)
+    return loss, do
 
 
 def _rnn_backward(params, cache, y):
@@ -504,16 +510,15 @@ def _rnn_backward(params, cache, y):
         if mask is not None:
             dh_next += dh * keep[t]                      # (B, m)
     da_ = da.reshape(T * B, m)                           # (T*B, m)
+    shared = cache.h0_shape == (m,)                      # one h0 for the batch
     grads = {
         "W": da_.T @ h[:-1].reshape(T * B, m),           # (m, m)
         "U": da_.T @ x.reshape(T * B, d),                # (m, d)
         "V": do.reshape(T * B, C).T @ h[1:].reshape(T * B, m),  # (C, m)
         "b": da_.sum(axis=0),                            # (m,)
         "c": do.sum(axis=(0, 1)),                        # (C,)
-        "h0": dh_next,                                   # (B, m)
+        "h0": dh_next.sum(axis=0) if shared else dh_next,  # (m,) or (B, m)
     }
-    if cache.h0_shape == (m,):
-        grads["h0"] = dh_next.sum(axis=0)                # (m,) shared h0
     return loss, grads
 
 
@@ -552,6 +557,5 @@ def rnn_backward(params, cache, y):
     y = _check_loss_inputs(cache, y)
     with np.errstate(over="ignore", invalid="ignore"):
         loss, grads = _rnn_backward(params, cache, y)
-    if not _warn_nonfinite_cache("rnn_backward", cache):
-        _warn_grads_nonfinite("rnn_backward", loss, grads)
+    _warn_backward_nonfinite("rnn_backward", cache, loss, grads)
     return loss, grads
