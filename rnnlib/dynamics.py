@@ -1,6 +1,6 @@
 """Recurrence as a dynamical system, and its unfolding.
 
-Taught in the chapter "Recurrence and unfolding" (book/recurrence.ipynb); the hidden-state
+Taught in the chapter "Recurrence and unfolding"; the hidden-state
 dynamics widget (rnnlib.widgets.hidden_state) is built on it.
 
 A dynamical system updates its state s with the same function f and parameters theta at every
