@@ -5,7 +5,7 @@ Every chapter's first (hidden) cell calls :func:`setup`. It does two things:
 1. **Plotly in the built book.** Since plotly 6.1, a kernel without a front end (which is how
    ``jupyter-book`` executes notebooks) emits only ``application/vnd.plotly.v1+json``, a type
    myst-nb cannot render, so figures vanish from the built pages. When the book build is running
-   (it sets the environment variable :data:`BUILD_ENV_VAR`, see ``rnnbook/sphinx_ext.py``),
+   (it sets the environment variable :data:`BUILD_ENV_VAR`, see the build's Sphinx extension, ``rnnbook.sphinx_ext``),
    :func:`setup` registers and selects the renderer :data:`RENDERER_NAME`, which emits ``text/html``
    made by ``plotly.io.to_html(..., include_plotlyjs=False, include_mathjax=False,
    full_html=False)``. The page loads one shared ``_static/plotly.min.js`` instead of inlining
@@ -39,7 +39,7 @@ import sys
 __all__ = ["BUILD_ENV_VAR", "RENDERER_NAME", "MPL_STYLE", "FIGSIZE", "COLAB_REQUIREMENTS",
            "in_book_build", "in_colab", "setup", "setup_colab"]
 
-#: Set to ``"1"`` by the book build (``rnnbook/sphinx_ext.py``); executing kernels inherit it.
+#: Set to ``"1"`` by the book build (``rnnbook.sphinx_ext``); executing kernels inherit it.
 BUILD_ENV_VAR = "RNNBOOK_BUILD"
 #: Name under which the build renderer is registered in ``plotly.io.renderers``. Never put it in
 #: ``PLOTLY_RENDERER``: plotly rejects unknown names at import time.

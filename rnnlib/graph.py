@@ -1,7 +1,7 @@
 """Computational graphs and reverse-mode automatic differentiation.
 
-Taught in the chapter "Computational graphs" (book/computational_graphs.ipynb) and used again in
-"Recurrence and unfolding" (book/recurrence.ipynb) to draw the unfolded RNN.
+Taught in the chapter "Computational graphs" and used again in
+"Recurrence and unfolding" to draw the unfolded RNN.
 
 A computational graph has two kinds of nodes: *variables* (arrays: inputs, parameters, constants
 and intermediate values) and *operations* (simple functions of one or more variables). Building an

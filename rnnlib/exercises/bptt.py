@@ -1,4 +1,4 @@
-"""Checkers for the exercises of the chapter "Backpropagation through time" (book/bptt.ipynb).
+"""Checkers for the exercises of the chapter "Backpropagation through time".
 
 Labels (the sphinx-exercise label is ``ex-bptt-<label>``):
 

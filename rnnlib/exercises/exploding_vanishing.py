@@ -1,5 +1,4 @@
-"""Checkers for the exercises of the chapter "Exploding and vanishing gradients"
-(book/exploding_vanishing.ipynb).
+"""Checkers for the exercises of the chapter "Exploding and vanishing gradients".
 
 Labels (the sphinx-exercise label is ``ex-<label>``):
 

@@ -1,4 +1,4 @@
-"""Checkers for the exercises of the chapter "Recursive neural networks" (book/recursive.ipynb).
+"""Checkers for the exercises of the chapter "Recursive neural networks".
 
 Labels (the sphinx-exercise label is ``ex-`` + label):
 
