@@ -48,15 +48,14 @@ from ._checks import (
 )
 from .data import EOS, ONES, SOURCE_VOCAB, TARGET_VOCAB, TokenData, _encode as _encode_tokens
 from .losses import _softmax
-from .patterns import RecurrenceCache, _check_step_targets, _normal, _recurrence_backward
-from .patterns import _recurrence_forward
+from .patterns import RecurrenceCache, _check_step_targets, _check_x, _normal
+from .patterns import _recurrence_backward, _recurrence_forward
 from .rnn import _rnn_loss
 from .seq2seq import (
     DECODER_PARAMS,
     ENCODER_PARAMS,
     _check_decoder_inputs,
     _check_decoder_params,
-    _check_source,
     _check_token,
     _encode,
     _init_encoder_decoder,
@@ -67,6 +66,16 @@ __all__ = ["ATTENTION_PARAMS", "init_attention", "AttentionCache", "attention_fo
            "decode_accuracy"]
 
 ATTENTION_PARAMS = ENCODER_PARAMS + DECODER_PARAMS + ("Wa", "Va")
+
+
+def _check_source(x, x_mask, dtype, d):
+    """x (T_x, B, d) and x_mask (T_x, B), every source sequence with a real step."""
+    x = _check_x(x, dtype, d, dims="(T_x, B, d)", source="params['Ue']")   # (T_x, B, d)
+    T, B, _ = x.shape
+    x_mask = check_mask(x_mask, T, B, name="x_mask")
+    if x_mask is not None and not x_mask.any(axis=0).all():
+        raise ValueError("x_mask has a source sequence with no real step")
+    return x, x_mask
 
 
 def _init_attention(d, m, C, rng, dtype):
@@ -156,11 +165,12 @@ def _attention_forward(params, x, y_in, x_mask=None, y_mask=None):
                           y_mask, x_mask)
 
 
-def attention_forward(params, x, y_in, x_mask=None, y_mask=None):
+def attention_forward(params, x, y_in, x_mask=None, y_mask=None, max_bytes=DEFAULT_MAX_BYTES):
     """Encode x (T_x, B, d), then decode with teacher forcing (y_in (T_y, B, C), e.g.
     ``seq2seq.decoder_inputs(y, C, bos)``) attending over the encoder's states.
     x_mask (T_x, B): padded source steps get weight 0; y_mask (T_y, B): padded target steps
-    add no loss. Returns an AttentionCache (weights (T_y, B, T_x), o, y_hat (T_y, B, C))."""
+    add no loss. Returns an AttentionCache (weights (T_y, B, T_x), o, y_hat (T_y, B, C)).
+    max_bytes: refuse (before allocating) a cache larger than this."""
     dtype, d, m, C = _check_attention_params(params)
     x, x_mask = _check_source(x, x_mask, dtype, d)                         # (T_x, B, d)
     T_x, B, _ = x.shape
@@ -168,7 +178,7 @@ def attention_forward(params, x, y_in, x_mask=None, y_mask=None):
     T_y = y_in.shape[0]
     check_allocation(f"x of shape {x.shape}, y_in of shape {y_in.shape}",
                      [(T_y, B, T_x)] * 3 + [(T_x + 1, B, m)] * 3 + [(T_y + 1, B, m)] * 4,
-                     dtype, DEFAULT_MAX_BYTES)
+                     dtype, max_bytes)
     y_mask = check_mask(y_mask, T_y, B, name="y_mask")
     return _attention_forward(params, x, y_in, x_mask, y_mask)
 

@@ -36,16 +36,17 @@ from ._checks import (
     DEFAULT_MAX_BYTES,
     as_float_array,
     check_allocation,
+    check_mask,
     check_number,
     check_positive_int,
     check_shape,
 )
 from .losses import _log_softmax
+from .patterns import _check_x
 from .seq2seq import (
     ENCODER_PARAMS,
     VECTOR_PARAMS,
     _check_decoder_params,
-    _check_source,
     _check_token,
     _check_vector,
     _decoder_step,
@@ -54,6 +55,16 @@ from .seq2seq import (
 
 __all__ = ["BeamResult", "beam_search", "encoder_decoder_beam_search",
            "vector_decoder_beam_search", "sequence_logprob"]
+
+
+def _check_source(x, x_mask, dtype, d):
+    """x (T_x, B, d) and x_mask (T_x, B), every source sequence with a real step."""
+    x = _check_x(x, dtype, d, dims="(T_x, B, d)", source="params['Ue']")   # (T_x, B, d)
+    T, B, _ = x.shape
+    x_mask = check_mask(x_mask, T, B, name="x_mask")
+    if x_mask is not None and not x_mask.any(axis=0).all():
+        raise ValueError("x_mask has a source sequence with no real step")
+    return x, x_mask
 
 
 class BeamResult(NamedTuple):

@@ -46,7 +46,7 @@ from ._checks import (
 )
 from .losses import _softmax
 from .patterns import RecurrenceCache, _recurrence_backward, _recurrence_forward
-from .rnn import _check_loss_inputs, _rnn_loss, _warn_backward_nonfinite
+from .rnn import _check_loss_inputs, _rnn_loss, _warn_backward_nonfinite, _warn_overflow
 
 __all__ = ["BIDIRECTIONAL_PARAMS", "init_bidirectional", "BidirectionalCache",
            "bidirectional_forward", "bidirectional_backward", "make_lookahead"]
@@ -160,7 +160,9 @@ def bidirectional_forward(params, x, h0=None, mask=None, activation="tanh",
     means zeros. mask: (T, B) bool, True at real steps (padding at the end of a sequence).
     activation: "tanh", "relu" or "identity" (both directions). Returns a BidirectionalCache
     with h, g (T+1, B, m) (the state at step t is [h[t]; g[t-1]]), o and y_hat (T, B, C); it
-    works with ``rnn_loss`` and rnnlib's ``train``.
+    works with ``rnn_loss`` and rnnlib's ``train`` (not with ``carry_state=True``: the backward
+    RNN starts at the end of each sequence, so there is no state to carry to the next chunk).
+    An overflow (relu or identity over many steps) gives one RuntimeWarning naming the step.
     """
     dtype, m, d, C = _check_bidirectional_params(params)
     check_activation(activation)
@@ -190,6 +192,7 @@ def bidirectional_forward(params, x, h0=None, mask=None, activation="tanh",
     mask = check_mask(mask, T, B)
     with np.errstate(over="ignore", invalid="ignore"):
         cache = _bidirectional_forward(params, x, h0, mask, activation)
+    _warn_overflow("bidirectional_forward", cache, activation)
     cache.h0_shape = shape
     return cache
 

@@ -18,6 +18,12 @@ ceil(log2 T) levels (:func:`scan_depth`), each level one vectorised NumPy operat
 positions (Hillis and Steele's scan: at level k every position t > 2^k combines with position
 t - 2^k; :func:`scan_schedule` lists the pairs, for the diagram beside the recursive chapter's
 balanced tree). It works for any T, not only powers of 2. The loop needs T sequential steps.
+Hillis and Steele's scan does about T log2 T multiply-adds; ``algorithm="blelloch"`` is the
+work-efficient scan over a balanced binary tree (Blelloch 1990: up the tree composing
+neighbours, down again filling in prefixes), about 2T multiply-adds in 2 floor(log2 T) levels,
+the recursive chapter's balanced tree itself. benchmarks/bench_scan.py measures both against
+the loop: in NumPy on one core the scans win when each step is small (the loop is then Python
+overhead) and the work-efficient one stays ahead when steps are wide.
 
 The backward pass (the adjoint) is itself a linear recurrence, run backwards in time:
 
@@ -81,7 +87,7 @@ __all__ = [
 
 DIAGONAL_PARAMS = ("lam", "B")
 GATED_LINEAR_PARAMS = ("U_z", "b_z", "U_h", "b_h", "W_q", "U_q", "b_q", "V", "c")
-METHODS = ("scan", "loop")
+METHODS = ("scan", "blelloch", "loop")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -243,21 +249,70 @@ def _linear_recurrence_scan(lam, u, h0):
     return np.concatenate([h0[None], b])                 # (T+1, ..., n)
 
 
-def linear_recurrence_scan(lam, u, h0=None, max_bytes=DEFAULT_MAX_BYTES):
+def _linear_recurrence_tree_scan(lam, u, h0):
+    """The same h^(t) by the work-efficient scan over a balanced binary tree
+    (Blelloch's up-sweep and down-sweep, in the odd-even form that needs no
+    padding to a power of 2); about 2T compositions instead of T log2 T.
+    Arguments are checked by `linear_recurrence_scan`.
+
+    Up: compose neighbours (2i, 2i+1) level by level, T, T/2, T/4, ... maps.
+    Down: each level's odd positions take their prefix from the level above,
+    its even positions apply their own map to the prefix before them.
+    """
+    a = np.array(np.broadcast_to(lam, u.shape))          # (T, ..., n)
+    b = u.copy()                                         # (T, ..., n)
+    b[0] += a[0] * h0                                    # h^(0) into step 1
+    levels = []
+    while b.shape[0] > 1:                                # up-sweep
+        levels.append((a, b))
+        L = b.shape[0] // 2 * 2                          # pairs (2i, 2i+1)
+        a, b = a[1:L:2] * a[:L:2], a[1:L:2] * b[:L:2] + b[1:L:2]
+    h = b                                                # prefix of the root
+    for a, b in reversed(levels):                        # down-sweep
+        L = b.shape[0]
+        out = np.empty_like(b)                           # (L, ..., n)
+        out[1::2] = h[:L // 2]                           # from the level above
+        out[0] = b[0]
+        out[2::2] = a[2::2] * h[:(L - 1) // 2] + b[2::2]  # own map on prefix
+        h = out
+    return np.concatenate([h0[None], h])                 # (T+1, ..., n)
+
+
+ALGORITHMS = ("hillis-steele", "blelloch")
+
+
+#: the computations of h a layer's ``method`` chooses: "scan" (Hillis-Steele), "blelloch", "loop"
+RECURRENCES = {"scan": _linear_recurrence_scan, "blelloch": _linear_recurrence_tree_scan,
+               "loop": _linear_recurrence_loop}
+
+
+def _check_algorithm(algorithm):
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    return algorithm
+
+
+def linear_recurrence_scan(lam, u, h0=None, algorithm="hillis-steele",
+                           max_bytes=DEFAULT_MAX_BYTES):
     """h^(t) = lam * h^(t-1) + u^(t) for t = 1..T, computed by a parallel associative scan.
 
-    The same arguments and result as :func:`linear_recurrence_loop` (equal to rounding error);
-    ceil(log2 T) vectorised levels (:func:`scan_depth`) instead of T steps, about T log2 T
-    multiply-adds instead of T.
+    The same arguments and result as :func:`linear_recurrence_loop` (equal to rounding error).
+    algorithm: "hillis-steele" (default; ceil(log2 T) vectorised levels, :func:`scan_depth`,
+    about T log2 T multiply-adds) or "blelloch" (the work-efficient scan over a balanced
+    binary tree: 2 floor(log2 T) levels, up and down, about 2T multiply-adds; faster in NumPy
+    when each step has many channels). The loop needs T sequential steps.
     """
+    algorithm = _check_algorithm(algorithm)
     lam, u, h0 = _check_recurrence(lam, u, h0, max_bytes)
+    scan = _linear_recurrence_scan if algorithm == "hillis-steele" else \
+        _linear_recurrence_tree_scan
     with np.errstate(over="ignore", invalid="ignore"):
-        h = _linear_recurrence_scan(lam, u, h0)
+        h = scan(lam, u, h0)
     _warn_nonfinite("linear_recurrence_scan", h)
     return h
 
 
-def _linear_recurrence_backward(lam, h, dh):
+def _linear_recurrence_backward(lam, h, dh, scan=_linear_recurrence_scan):
     """The adjoint, a linear recurrence backwards in time, by the same scan
     (checked by `linear_recurrence_backward`):
 
@@ -271,23 +326,26 @@ def _linear_recurrence_backward(lam, h, dh):
     a_next = np.zeros_like(a)                            # (T, ..., n)
     a_next[:-1] = a[1:]                                  # conj(a^(t+1))
     zero = np.zeros_like(dh[0])                          # (..., n)
-    g = _linear_recurrence_scan(a_next[::-1], dh[::-1], zero)[1:][::-1]
+    g = scan(a_next[::-1], dh[::-1], zero)[1:][::-1]     # (T, ..., n)
     da = np.conj(h[:-1]) * g                             # (T, ..., n)
     dlam = da if np.shape(lam) == dh.shape else da.reshape(
         -1, dh.shape[-1]).sum(axis=0)                    # (n,) summed
     return dlam, g, a[0] * g[0]                          # du = g
 
 
-def linear_recurrence_backward(lam, h, dh, max_bytes=DEFAULT_MAX_BYTES):
+def linear_recurrence_backward(lam, h, dh, algorithm="hillis-steele",
+                               max_bytes=DEFAULT_MAX_BYTES):
     """Backward pass of h^(t) = lam * h^(t-1) + u^(t), given dh = dJ/dh^(t) from outside.
 
     lam: as given to the forward pass, (n,) or (T, ..., n); h: (T+1, ..., n), the forward
     result; dh: (T, ..., n), the gradient of J with respect to h^(1..T) (h[1:]).
     Returns (dlam, du, dh0): dlam shaped like lam (summed over steps and batch axes for a
     per-channel lam), du (T, ..., n), dh0 (..., n). The adjoint g^(t) = dh^(t) + conj(a^(t+1))
-    g^(t+1) is computed by the same parallel scan, backwards in time. Complex gradients are
+    g^(t+1) is computed by the same parallel scan (``algorithm`` as in
+    :func:`linear_recurrence_scan`), backwards in time. Complex gradients are
     dJ/dRe z + i dJ/dIm z; for a real lam, dlam is real.
     """
+    algorithm = _check_algorithm(algorithm)
     lam_given = _as_array("lam", lam)
     h = _as_array("h", h)
     dh = _as_array("dh", dh)
@@ -300,23 +358,29 @@ def linear_recurrence_backward(lam, h, dh, max_bytes=DEFAULT_MAX_BYTES):
     lam, dh, _ = _check_recurrence(lam_given, dh, None, max_bytes)
     h = h.astype(_result_dtype(lam.dtype, h.dtype), copy=False)
     lam, dh = lam.astype(h.dtype, copy=False), dh.astype(h.dtype, copy=False)
+    scan = _linear_recurrence_scan if algorithm == "hillis-steele" else \
+        _linear_recurrence_tree_scan
     with np.errstate(over="ignore", invalid="ignore"):
-        dlam, du, dh0 = _linear_recurrence_backward(lam, h, dh)
+        dlam, du, dh0 = _linear_recurrence_backward(lam, h, dh, scan)
     if not np.iscomplexobj(lam_given):
         dlam = dlam.real.astype(_result_dtype(lam_given.dtype), copy=False)
     return dlam, du, dh0
 
 
-def _scan_depth(T):
-    """ceil(log2 T): the levels of the scan (0 for T = 1); checked by
-    `scan_depth`."""
-    return (T - 1).bit_length()
+def _scan_depth(T, algorithm="hillis-steele"):
+    """The scan's sequential levels: ceil(log2 T) for Hillis-Steele, 2
+    floor(log2 T) (up and down the tree) for Blelloch; 0 for T = 1.
+    Arguments are checked by `scan_depth`."""
+    if algorithm == "blelloch":
+        return 2 * (T.bit_length() - 1)                  # 2 floor(log2 T)
+    return (T - 1).bit_length()                          # ceil(log2 T)
 
 
-def scan_depth(T):
-    """The number of levels of the parallel scan over T steps, ceil(log2 T) (0 for T = 1),
-    against T sequential steps of the loop: the depth of a balanced tree over T leaves."""
-    return _scan_depth(check_positive_int("T", T))
+def scan_depth(T, algorithm="hillis-steele"):
+    """The number of sequential levels of the parallel scan over T steps, against T steps of
+    the loop: ceil(log2 T) for "hillis-steele" (the depth of a balanced tree over T leaves), and
+    2 floor(log2 T) for "blelloch" (up the balanced tree and down again); 0 for T = 1."""
+    return _scan_depth(check_positive_int("T", T), _check_algorithm(algorithm))
 
 
 def _scan_schedule(T):
@@ -399,10 +463,7 @@ def _diagonal_recurrence_forward(params, x, h0, method="scan"):
     T, Bsz, d = x.shape
     u = (x.reshape(T * Bsz, d) @ B.T).reshape(T, Bsz, -1)  # (T, B, n)
     u = u.astype(np.result_type(u, lam), copy=False)     # complex if lam is
-    if method == "loop":
-        h = _linear_recurrence_loop(lam, u, h0)          # (T+1, B, n)
-    else:
-        h = _linear_recurrence_scan(lam, u, h0)          # (T+1, B, n)
+    h = RECURRENCES[method](lam, u, h0)                  # (T+1, B, n) a scan
     return DiagonalCache(x, h, np.shape(h0))
 
 
@@ -448,8 +509,8 @@ def _real_dtype(dtype):
 
 def diagonal_recurrence_forward(params, x, h0=None, method="scan", max_bytes=DEFAULT_MAX_BYTES):
     """h^(t) = lambda * h^(t-1) + B x^(t) for a batch: x (T, B, d) real; h0 None, (n,) or
-    (B, n). method "scan" (parallel, the default) or "loop". Returns a DiagonalCache with
-    h (T+1, B, n) (complex if the params are)."""
+    (B, n). method "scan" (Hillis-Steele, the default), "blelloch" or "loop". Returns a
+    DiagonalCache with h (T+1, B, n) (complex if the params are)."""
     dtype, n, d = _check_diagonal_params(params)
     method = _check_method(method)
     x = as_float_array("x", x, dtype=_real_dtype(dtype), ndim=3)
@@ -598,10 +659,7 @@ def _gated_linear_forward(params, x, h0, mask=None, method="scan"):
         z = z * mask[:, :, None]                         # (T, B, n) padded: 0
     a = 1 - z                                            # (T, B, n)
     u = z * h_tilde                                      # (T, B, n)
-    if method == "loop":
-        h = _linear_recurrence_loop(a, u, h0)            # (T+1, B, n)
-    else:
-        h = _linear_recurrence_scan(a, u, h0)            # (T+1, B, n)
+    h = RECURRENCES[method](a, u, h0)                    # (T+1, B, n) a scan
     q = np.tanh(b_q + h[1:] @ W_q.T + x @ U_q.T)         # (T, B, m)
     o = c + q @ V.T                                      # (T, B, C)
     return GatedLinearCache(x, z, h_tilde, a, h, q, o, _softmax(o), mask,
@@ -660,7 +718,8 @@ def gated_linear_forward(params, x, h0=None, mask=None, method="scan",
                          max_bytes=DEFAULT_MAX_BYTES):
     """The gated linear-recurrence layer over a batch (see ``_gated_linear_forward`` for the
     equations): x (T, B, d) or (T, d); h0 None (zeros), (n,) or (B, n); mask (T, B) bool,
-    padded steps keep h and add no loss; method "scan" (parallel, default) or "loop".
+    padded steps keep h and add no loss; method "scan" (Hillis-Steele, default),
+    "blelloch" (the work-efficient tree scan) or "loop".
     Returns a GatedLinearCache with o and y_hat (T, B, C), so rnnlib's ``train`` and
     ``rnn_loss`` work with it."""
     dtype, d, n, m, C = _check_gated_linear_params(params)

@@ -78,7 +78,7 @@ def _init_reservoir(d, m, rng, rho, input_scale, bias_scale, dtype):
     U[-s_b, s_b]. Arguments are checked by `init_reservoir`."""
     W = rng.standard_normal((m, m)) / np.sqrt(m)         # (m, m)
     radius = np.max(np.abs(np.linalg.eigvals(W)))        # rho(W)
-    W = W * (rho / radius)                               # (m, m) rho(W) = rho
+    W = W * (rho / radius) if radius > 0 else W          # (m, m) rho(W) = rho
     U = rng.uniform(-input_scale, input_scale, (m, d))   # (m, d)
     b = rng.uniform(-bias_scale, bias_scale, m)          # (m,)
     return {"W": W.astype(dtype), "U": U.astype(dtype), "b": b.astype(dtype)}
@@ -333,13 +333,13 @@ def _fit_readout(H, Y, ridge):
     return {"V": theta[:m].T.copy(), "c": theta[m].copy()}  # (k, m), (k,)
 
 
-def fit_readout(h, y, ridge=1e-6, washout=0, mask=None):
+def fit_readout(h, y, ridge=1e-6, washout=0, mask=None, max_bytes=DEFAULT_MAX_BYTES):
     """Fit the linear readout y^(t) ~ c + V h^(t) by ridge regression (closed form).
 
     h: (T, B, m) states (e.g. ``reservoir_states(...)[1:]``); y: (T, B, k) or (T, B) real
     targets; ridge >= 0 (0: ordinary least squares); washout: drop the first steps (the
     reservoir's memory of its initial state); mask (T, B): only real steps count.
-    Returns {"V": (k, m), "c": (k,)} in h's dtype.
+    Returns {"V": (k, m), "c": (k,)} in h's dtype. max_bytes: refuse larger design matrices.
     """
     h = as_float_array("h", h, ndim=3)
     T, B, m = h.shape
@@ -359,7 +359,7 @@ def fit_readout(h, y, ridge=1e-6, washout=0, mask=None):
     keep[:washout] = False
     if not keep.any():
         raise ValueError("no step is left to fit (the mask and washout remove every step)")
-    check_allocation(f"h of shape {h.shape}", [(T * B, m + 1)] * 2, h.dtype)
+    check_allocation(f"h of shape {h.shape}", [(T * B, m + 1)] * 2, h.dtype, max_bytes)
     return _fit_readout(h[keep], y[keep], ridge)
 
 
@@ -473,7 +473,7 @@ def _make_narma(T, order, rng, dtype):
     return u.astype(dtype), y.astype(dtype)
 
 
-def make_narma(T, order=10, seed=0, dtype=np.float64):
+def make_narma(T, order=10, seed=0, dtype=np.float64, max_bytes=DEFAULT_MAX_BYTES):
     """The NARMA series (Atiya and Parlos 2000), the classic reservoir benchmark: input
     u^(t) ~ U[0, 0.5] and target y^(t+1) = 0.3 y^(t) + 0.05 y^(t) sum_{i=0}^{order-1} y^(t-i)
     + 1.5 u^(t-order+1) u^(t) + 0.1 (NARMA-10 for order 10: a nonlinear function of the last
@@ -484,7 +484,7 @@ def make_narma(T, order=10, seed=0, dtype=np.float64):
         raise ValueError(f"order must be smaller than T={T}, got {order}")
     rng = as_generator(seed)
     dtype = check_float_dtype(dtype)
-    check_allocation(f"T={T}", [(T,)] * 4, np.float64, DEFAULT_MAX_BYTES)
+    check_allocation(f"T={T}", [(T,)] * 4, np.float64, max_bytes)
     return _make_narma(T, order, rng, dtype)
 
 
@@ -498,7 +498,8 @@ def _make_delay_recall(T, delays, rng, dtype):
     return u.astype(dtype), y.astype(dtype)
 
 
-def make_delay_recall(T, delays=(1, 5, 10, 20), seed=0, dtype=np.float64):
+def make_delay_recall(T, delays=(1, 5, 10, 20), seed=0, dtype=np.float64,
+                      max_bytes=DEFAULT_MAX_BYTES):
     """Recall the input ``delay`` steps back: u^(t) ~ U[-0.5, 0.5] and one target per delay,
     y_k^(t) = u^(t - delay_k) (0 for t <= delay_k). Returns (u (T,), y (T, K))."""
     T = check_positive_int("T", T)
@@ -513,5 +514,5 @@ def make_delay_recall(T, delays=(1, 5, 10, 20), seed=0, dtype=np.float64):
     rng = as_generator(seed)
     dtype = check_float_dtype(dtype)
     check_allocation(f"T={T}, {len(delays)} delays", [(T, len(delays))] * 2, np.float64,
-                     DEFAULT_MAX_BYTES)
+                     max_bytes)
     return _make_delay_recall(T, delays, rng, dtype)

@@ -49,13 +49,14 @@ def test_scan_and_loop_equal_a_hand_recurrence(T, complex_, dtype):
     want = hand_recurrence(lam.astype(np.complex128 if complex_ else np.float64), u, h0)
     loop = LR.linear_recurrence_loop(lam, u, h0)
     scan = LR.linear_recurrence_scan(lam, u, h0)
-    assert loop.dtype == scan.dtype == lam.dtype
-    assert loop.shape == scan.shape == (T + 1, 3, 4)
+    tree = LR.linear_recurrence_scan(lam, u, h0, algorithm="blelloch")
+    assert loop.dtype == scan.dtype == tree.dtype == lam.dtype
+    assert loop.shape == scan.shape == tree.shape == (T + 1, 3, 4)
     tol = 1e-12 if dtype == np.float64 else 1e-5
-    np.testing.assert_allclose(loop, want, rtol=tol, atol=tol)
-    np.testing.assert_allclose(scan, want, rtol=tol, atol=tol)
     eps = np.finfo(dtype).eps
-    assert np.max(np.abs(scan - loop)) <= 50 * eps * max(1, np.max(np.abs(want)))
+    for h in (loop, scan, tree):
+        np.testing.assert_allclose(h, want, rtol=tol, atol=tol)
+        assert np.max(np.abs(h - loop)) <= 50 * eps * max(1, np.max(np.abs(want)))
 
 
 def test_scan_with_per_step_coefficients_and_shared_h0():
@@ -66,6 +67,8 @@ def test_scan_with_per_step_coefficients_and_shared_h0():
     want = hand_recurrence(a, u, np.broadcast_to(h0, (2, 5)))
     np.testing.assert_allclose(LR.linear_recurrence_scan(a, u, h0), want, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(LR.linear_recurrence_loop(a, u, h0), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(LR.linear_recurrence_scan(a, u, h0, algorithm="blelloch"), want,
+                               rtol=1e-12, atol=1e-12)
     zeros = LR.linear_recurrence_scan(a, u)              # h0 None: zeros
     np.testing.assert_allclose(zeros, hand_recurrence(a, u, np.zeros((2, 5))), rtol=1e-12, atol=1e-12)
 
@@ -108,6 +111,8 @@ def test_backward_against_a_hand_loop_and_finite_differences(complex_, per_step)
     h = LR.linear_recurrence_scan(lam, u, h0)
     dh = w + h[1:]                                       # dJ/dRe h + i dJ/dIm h
     dlam, du, dh0 = LR.linear_recurrence_backward(lam, h, dh)
+    for got, want in zip(LR.linear_recurrence_backward(lam, h, dh, algorithm="blelloch"), (dlam, du, dh0)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     da, g, g0 = hand_adjoint(lam, h, dh)
     np.testing.assert_allclose(du, g, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(dh0, g0, rtol=1e-12, atol=1e-12)
@@ -140,6 +145,7 @@ def gradcheck_rel(a, b):
 def test_scan_depth_and_schedule():
     assert [LR.scan_depth(T) for T in (1, 2, 3, 4, 5, 8, 9, 1024, 1025, 65536)] == \
         [0, 1, 2, 2, 3, 3, 4, 10, 11, 16]
+    assert [LR.scan_depth(T, "blelloch") for T in (1, 2, 3, 4, 1024, 1025)] == [0, 2, 2, 4, 20, 20]
     for T in (1, 2, 5, 8, 11):
         levels = LR.scan_schedule(T)
         assert len(levels) == LR.scan_depth(T)
@@ -181,12 +187,14 @@ def test_diagonal_layer_forward_and_gradients(complex_, dtype):
     h0 = rng.standard_normal(4).astype(dtype)
     cache = LR.diagonal_recurrence_forward(params, x, h0)
     loop = LR.diagonal_recurrence_forward(params, x, h0, method="loop")
+    tree = LR.diagonal_recurrence_forward(params, x, h0, method="blelloch")
     want = hand_recurrence(params["lam"].astype(complex if complex_ else float),
                            np.einsum("nd,tbd->tbn", params["B"].astype(complex if complex_ else float), x),
                            np.broadcast_to(h0, (2, 4)))
     tol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(cache.h, want, rtol=tol, atol=tol)
     np.testing.assert_allclose(loop.h, want, rtol=tol, atol=tol)
+    np.testing.assert_allclose(tree.h, want, rtol=tol, atol=tol)
     assert cache.h.dtype == params["lam"].dtype
     if dtype == np.float32:
         return
@@ -272,8 +280,9 @@ def test_gated_layer_matches_a_hand_loop_and_finite_differences(masked):
     cache = LR.gated_linear_forward(p, x, h0, mask)
     O = hand_gated(p, x, h0, mask)
     np.testing.assert_allclose(cache.o, O, rtol=1e-12, atol=1e-12)
-    loop = LR.gated_linear_forward(p, x, h0, mask, method="loop")
-    np.testing.assert_allclose(loop.o, O, rtol=1e-12, atol=1e-12)
+    for method in ("loop", "blelloch"):
+        other = LR.gated_linear_forward(p, x, h0, mask, method=method)
+        np.testing.assert_allclose(other.o, O, rtol=1e-12, atol=1e-12)
     loss, grads = LR.gated_linear_backward(p, cache, y)
     assert loss == pytest.approx(hand_loss(O, y, mask), rel=1e-12)
     inputs = dict(p, h0=h0.copy())
