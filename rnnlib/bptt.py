@@ -426,16 +426,17 @@ def _train_tbptt(params, x, y, segments, optimizer, num_passes, h0, activation,
                 seg = result.segment
                 if not np.isfinite(result.loss):
                     raise FloatingPointError(
-                        f"train_tbptt: the loss became {result.loss} at segment {s} "
-                        f"(steps {seg.loss_start} to {seg.end - 1}) of pass {p + 1}: the "
-                        "parameters diverged; try a smaller learning rate or clip_norm")
+                        f"train_tbptt: the loss became {result.loss} at "
+                        f"segment {s} (steps {seg.loss_start} to {seg.end - 1})"
+                        f" of pass {p + 1}: the parameters diverged; try a "
+                        "smaller learning rate or clip_norm")
                 grads = result.grads
                 norm = _global_norm(grads)                     # before clipping
                 if not np.isfinite(norm):
                     raise FloatingPointError(
-                        f"train_tbptt: the gradient norm became {norm} at segment "
-                        f"{s} of pass {p + 1}: try a smaller learning rate or "
-                        "clip_norm")
+                        f"train_tbptt: the gradient norm became {norm} at "
+                        f"segment {s} of pass {p + 1}: try a smaller learning "
+                        "rate or clip_norm")
                 history.grad_norm.append(norm)
                 if clip_norm is not None:
                     _clip_grad_norm(grads, clip_norm)

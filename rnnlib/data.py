@@ -149,10 +149,10 @@ def encode(sentences, vocab, max_bytes=DEFAULT_MAX_BYTES):
             raise TypeError(f"sentences[{b}] must be a list of tokens, got {type(sentence).__name__}"
                             + (" (split a string into words first)" if isinstance(sentence, str) else ""))
         if not sentence:
-            raise ValueError("every sentence needs at least one token")
+            raise ValueError(f"sentences[{b}] is empty; every sentence needs at least one token")
         unknown = [w for w in sentence if not _hashable(w) or w not in lookup]
         if unknown:
-            raise ValueError(f"sentence {b} has tokens not in the vocabulary: {unknown}")
+            raise ValueError(f"sentences[{b}] has tokens not in the vocabulary: {unknown}")
     T = max(len(s) for s in sentences)
     check_allocation(f"{len(sentences)} sentences of up to {T} tokens", [(T, len(sentences))] * 2,
                      np.int64, max_bytes)
@@ -319,7 +319,7 @@ def _make_year(n, rng, positions):
                 and len(t.split()) + position - t.split().index("{Y}")
                 <= YEAR_MAX_LEN]
         words = fits[rng.integers(len(fits))]
-        n_fill = position - words.index("{Y}")                  # fillers in front
+        n_fill = position - words.index("{Y}")                  # in front
         fill = rng.integers(len(FILLERS), size=n_fill)
         fillers = [FILLERS[k] for k in fill]
         year = YEARS[rng.integers(len(YEARS))]

@@ -311,6 +311,13 @@ def deep_architecture(params):
     """Which kinds of depth params has: dict deep_input, deep_transition, skip, deep_output."""
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict of NumPy arrays, got {type(params).__name__}")
+    for kind, keys in (("deep input", ("Ui", "bi")), ("deep transition", ("W2", "b2")),
+                       ("deep output", ("Vq", "bq"))):
+        present = [k for k in keys if k in params]
+        if present and len(present) < len(keys):
+            missing = [k for k in keys if k not in params]
+            raise KeyError(f"params has {present} but is missing {missing}: the {kind} needs both "
+                           f"{keys[0]} and {keys[1]} (a model never silently drops part of its depth)")
     arch = _deep_architecture(params)
     if arch["skip"] and not arch["deep_transition"]:
         raise KeyError("params has 'Ws' (skip) but no 'W2'/'b2' (deep transition)")

@@ -1,6 +1,6 @@
 """Recurrence as a dynamical system, and its unfolding.
 
-Taught in the chapter "Recurrence and unfolding" (book/recurrence.ipynb); the hidden-state
+Taught in the chapter "Recurrence and unfolding"; the hidden-state
 dynamics widget (rnnlib.widgets.hidden_state) is built on it.
 
 A dynamical system updates its state s with the same function f and parameters theta at every
@@ -177,7 +177,8 @@ def _unfold_driven(f, T):
             raise TypeError(f"x must be a sequence of at least T = {T} "
                             f"inputs, got {type(x).__name__}")
         if len(x) < T:
-            raise ValueError(f"x must have at least T = {T} steps, got {len(x)}")
+            raise ValueError(f"x must have at least T = {T} steps, "
+                             f"got {len(x)}")
         s = s0                                                 # s^(0)
         for t in range(1, T + 1):
             s = f(s, x[t - 1])                                 # s^(t)

@@ -49,6 +49,7 @@ from ._checks import (
     check_bool,
     check_cache,
     check_number,
+    check_params,
     check_positive_int,
     check_shape,
     nonfinite_ignored,
@@ -132,6 +133,14 @@ def _check_pair(params, cache, output=False, gated_only=False):
     return kind, dtype, T, B, m, n
 
 
+def _check_cache_kind(cache):
+    """The cache of the RNN, skip-RNN, LSTM or GRU (state_gradients knows these)."""
+    if _gated_kind(cache) is None and not isinstance(cache, (RNNCache, SkipRNNCache)):
+        raise TypeError(f"forward must return the cache of rnn_forward, skip_rnn_forward, "
+                        f"lstm_forward or gru_forward to record state gradients, got "
+                        f"{type(cache).__name__} (pass record_states=False)")
+
+
 def _check_y(y, cache, T, B):
     from .patterns import _check_step_targets
 
@@ -162,7 +171,7 @@ def _step_factors(params, cache):
     """The pieces of the RNN's and skip-RNN's step Jacobians: W, W_s (None
     without skip), s, gain = act'(a) (0 at padded steps), keep (1 there)."""
     W = params["W"]                                            # (m, m)
-    s = cache.skip if isinstance(cache, SkipRNNCache) else None
+    s = getattr(cache, "skip", None)                           # skip-RNN: s
     W_s = params["W_s"] if s is not None else None             # (m, m) or None
     T, B, _ = cache.a.shape
     fprime = _activation_derivative(cache.a, cache.h[1:], cache.activation)
@@ -267,7 +276,7 @@ def _chain_jacobians(A):
     """D[t, k] = A^(t) ... A^(k+1) for the step Jacobians A (T, B, n, n):
     (T+1, T+1, B, n, n), D[t, t] = I, zero for k > t."""
     T, B, n, _ = A.shape
-    D = np.zeros((T + 1, T + 1, B, n, n), dtype=A.dtype)       # (T+1, T+1, B, n, n)
+    D = np.zeros((T + 1, T + 1, B, n, n), dtype=A.dtype)  # (T+1, T+1, B, n, n)
     eye = np.eye(n, dtype=A.dtype)                             # (n, n)
     D[0, 0] = eye
     for t in range(1, T + 1):
@@ -437,8 +446,10 @@ def _jacobian_bound_rate(W, activation):
 
 def jacobian_bound_rate(params, activation="tanh"):
     """The per-step factor of the bound ||dh^(t)/dh^(k)||_2 <= (max|act'| ||W||_2)^(t-k)."""
-    required = ("W",) if isinstance(params, dict) and "U" not in params else ("W", "U", "b")
-    check_rnn_params(params, required)
+    check_params(params, ("W",))
+    W = params["W"]
+    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
+        raise ValueError(f"params['W'] must be square (m, m), got shape {W.shape}")
     if not isinstance(activation, str) or activation not in ACTIVATION_DERIVATIVE_MAX:
         raise ValueError(f"activation must be one of {tuple(ACTIVATION_DERIVATIVE_MAX)}, got {activation!r}")
     return _jacobian_bound_rate(params["W"], activation)
@@ -557,7 +568,7 @@ def _train_with_gradient_norms(params, get_batch, num_steps, optimizer, forward,
     steps = tqdm(range(num_steps), desc=desc, disable=not progress,
                  mininterval=0.5)
     for step in steps:
-        x, y, mask = get_batch(step)                           # this step's batch
+        x, y, mask = get_batch(step)                           # the batch
         with np.errstate(over="ignore", invalid="ignore"):
             cache = forward(params, x, mask)                   # forward pass
             loss, grads, y = backward(params, cache, y)        # loss, backprop
@@ -569,7 +580,7 @@ def _train_with_gradient_norms(params, get_batch, num_steps, optimizer, forward,
                 break
             if record_states:
                 if step == 0:                                  # a known cache?
-                    _check_pair(params, cache, output=True)
+                    _check_cache_kind(cache)
                 delta = _state_gradients(params, cache, y)     # (T+1, B, m)
                 records.append(_gradient_norms(delta))         # (T+1,)
             if clip_norm is not None:

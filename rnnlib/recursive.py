@@ -91,13 +91,14 @@ _short.maxlevel, _short.maxtuple, _short.maxlist, _short.maxstring = 4, 4, 4, 40
 # Trees
 # ----------------------------------------------------------------------------------------------
 def _parent_height(n, children):
-    """parent (2n-1,) (-1 at the root) and height (2n-1,) of a valid children array."""
-    parent = np.full(2 * n - 1, -1, dtype=np.int64)                      # (2n-1,)
-    internal = np.arange(n, 2 * n - 1)                                   # (n-1,)
+    """parent (2n-1,) (-1 at the root) and height (2n-1,) of a valid
+    children array (n-1, 2)."""
+    parent = np.full(2 * n - 1, -1, dtype=np.int64)            # (2n-1,)
+    internal = np.arange(n, 2 * n - 1)                         # (n-1,)
     parent[children[:, 0]] = internal
     parent[children[:, 1]] = internal
     height = [0] * (2 * n - 1)
-    for k, (left, right) in enumerate(children.tolist()):              # children come first
+    for k, (left, right) in enumerate(children.tolist()):      # children first
         height[n + k] = 1 + max(height[left], height[right])
     return parent, np.array(height, dtype=np.int64)
 
@@ -128,8 +129,7 @@ class Tree:
         check_shape("children", children, (n - 1, 2), f"(n_leaves-1, 2) with n_leaves={n}: one row per internal node")
         node = np.arange(n, 2 * n - 1)[:, None]                              # (n-1, 1)
         bad_range = np.any((children < 0) | (children >= node))
-        repeated = children.size and np.bincount(children.ravel(), minlength=2 * n - 1).max() > 1
-        if bad_range or repeated:
+        if bad_range or (children.size and np.bincount(children.ravel()).max() > 1):
             _raise_first_tree_error(n, children)
         self.n_leaves = n
         self.children = children
@@ -268,42 +268,61 @@ def balanced_tree(n_leaves, max_bytes=DEFAULT_MAX_BYTES):
 _EXIT = object()                                                         # a stack marker
 
 
+class _Close:
+    """A stack marker: the walk leaves this list (it may appear again elsewhere, not inside)."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item):
+        self.item = item
+
+
 def _check_nested(nested):
     """Every tuple or list of ``nested`` has two items and no list contains itself (a walk with
     an explicit stack; the error names the path, e.g. [1][0])."""
-    entries = []                                                         # (parent entry, which)
     on_path = set()                                                      # ids of open lists
-    stack = [(nested, -1, None)]                                         # item, parent, which
-
-    def path(entry, which):
-        steps = [] if which is None else [which]
-        while entry >= 0:
-            entry, step = entries[entry]
-            if step is not None:
-                steps.append(step)
-        return "".join(f"[{i}]" for i in reversed(steps)) or "the root"
-
+    stack = [nested]
+    pop, push = stack.pop, stack.append
     while stack:
-        item, parent, which = stack.pop()
-        if parent is _EXIT:
-            on_path.discard(id(item))
-            continue
+        item = pop()
         kind = type(item)
-        if kind is not tuple and kind is not list and not isinstance(item, (tuple, list)):
+        if kind is _Close:
+            on_path.discard(id(item.item))
             continue
+        if kind is not tuple and kind is not list and not isinstance(item, (tuple, list)):
+            continue                                                     # a leaf
         if len(item) != 2:
             raise ValueError(f"nested: every tuple must have exactly 2 items (a binary tree); "
-                             f"the one at {path(parent, which)} has {len(item)}: {_short.repr(item)}")
+                             f"the one at {_path_to(nested, item)} has {len(item)}: {_short.repr(item)}")
         if isinstance(item, list):                                       # only lists can cycle
             if id(item) in on_path:
-                raise ValueError(f"nested contains itself at {path(parent, which)} (a cycle); "
-                                 "a tree must be finite")
+                raise ValueError(f"nested contains itself at {_path_to(nested, item, True)} (a "
+                                 "cycle); a tree must be finite")
             on_path.add(id(item))
-            stack.append((item, _EXIT, None))
-        entries.append((parent, which))
-        index = len(entries) - 1
-        stack.append((item[1], index, 1))
-        stack.append((item[0], index, 0))
+            push(_Close(item))
+        push(item[1])
+        push(item[0])
+
+
+def _path_to(nested, target, inner=False):
+    """The index path (e.g. "[1][0]") of the first container ``target`` met walking nested
+    left to right (with ``inner``: its first occurrence inside itself); for error messages."""
+    entries = [(-1, None)]                                               # (parent entry, which)
+    stack = [(nested, 0, False)]
+    while stack:
+        item, entry, inside = stack.pop()
+        if item is target and (inside or not inner):
+            steps = []
+            while entry > 0:
+                entry, step = entries[entry]
+                steps.append(step)
+            return "".join(f"[{i}]" for i in reversed(steps)) or "the root"
+        if isinstance(item, (tuple, list)) and len(item) == 2:
+            inside = inside or item is target
+            for which in (1, 0):
+                entries.append((entry, which))
+                stack.append((item[which], len(entries) - 1, inside))
+    return "the root"
 
 
 def _tree_from_nested(nested):
@@ -312,14 +331,17 @@ def _tree_from_nested(nested):
     Arguments are checked by `tree_from_nested`."""
     leaves, pairs, refs = [], [], []                           # refs: results
     stack = [nested]
+    pop, push = stack.pop, stack.append
     while stack:
-        item = stack.pop()
-        if item is _EXIT:                                      # both children done
+        item = pop()
+        if item is _EXIT:                                      # children done
             right, left = refs.pop(), refs.pop()
             pairs.append((left, right))
             refs.append(-len(pairs))                           # pair k: -(k+1)
-        elif isinstance(item, (tuple, list)):
-            stack += [_EXIT, item[1], item[0]]                 # left first
+        elif type(item) is tuple or isinstance(item, (tuple, list)):
+            push(_EXIT)
+            push(item[1])                                      # left first
+            push(item[0])
         else:
             leaves.append(item)
             refs.append(len(leaves) - 1)                       # leaf i: i
@@ -508,7 +530,7 @@ def _check_leaves(params, x_i, tree, name, dtype, m):
 def _levels(height):
     """levels[k-1]: the rows of height k, k = 1..max (ascending rows)."""
     order = np.argsort(height, kind="stable")                  # (N,) by height
-    counts = np.bincount(height)                               # nodes per height
+    counts = np.bincount(height)                               # per height
     return np.split(order, np.cumsum(counts)[:-1])[1:]         # drop the leaves
 
 
@@ -728,7 +750,7 @@ def _random_expression(rng, max_depth, p_leaf, max_nodes):
     value at depth 0 or with probability p_leaf (never at the root). Stops
     with a ValueError beyond max_nodes nodes. Arguments are checked by
     `random_expression`."""
-    open_ops = []                                              # [op, depth, kids]
+    open_ops = []                                              # [op, d, kids]
     depth, is_root, count = max_depth, True, 0
     while True:
         count += 1
@@ -785,9 +807,9 @@ def _expression_parts(expr):
     return parts
 
 
-def _check_expression(expr):
+def _check_expression(expr, parts=None):
     """Validate an expression's shape, operators and values; return its prefix parts."""
-    parts = _expression_parts(expr)
+    parts = _expression_parts(expr) if parts is None else parts
     for kind, word in parts:
         if kind == "value" and word not in ("T", "F"):
             raise ValueError(f"expr: a value must be 'T' or 'F', got {word!r}")
@@ -827,26 +849,31 @@ def expression_tokens(expr):
     unknown = [w for _, w in parts if not isinstance(w, str) or w not in BOOL_VOCAB]
     if unknown:
         raise ValueError(f"expr has tokens outside {BOOL_VOCAB}: {_short.repr(unknown)}")
-    _check_expression(expr)
+    _check_expression(expr, parts)
     return _expression_tokens(expr)
 
 
 def _parse_prefix(words):
-    """Expr -> Value | Op Expr Expr, read with a stack of open operators: a
-    complete expression fills its operator's next slot.
+    """Expr -> Value | Op Expr Expr, read left to right with a stack of open
+    operators. Every token is a leaf of the grammar's tree (Op, (Expr, Expr));
+    a completed operator adds the nodes (e1 e2) and (Op (e1 e2)).
     Arguments are checked by `parse_prefix`."""
-    open_ops = []                                              # [op, operands]
-    for word in words:
-        node = word
+    n = len(words)                                             # leaves
+    children = []                                              # (left, right)
+    open_ops = []                                              # [op, e1]
+    for leaf, word in enumerate(words):
         if word in ("and", "or"):
-            open_ops.append([word, []])
+            open_ops.append([leaf, None])                      # Op Expr Expr
             continue
-        while open_ops and len(open_ops[-1][1]) == 1:          # completes an op
-            op, operands = open_ops.pop()
-            node = (op, (operands[0], node))
+        node = leaf                                            # a Value
+        while open_ops and open_ops[-1][1] is not None:        # completes an Op
+            op, left = open_ops.pop()
+            children.append((left, node))                      # (e1 e2)
+            children.append((op, n + len(children) - 1))       # (Op (e1 e2))
+            node = n + len(children) - 1
         if not open_ops:
-            return _tree_from_nested(node)[0]
-        open_ops[-1][1].append(node)                           # a left operand
+            return Tree._from_children(n, np.array(children, dtype=np.int64))
+        open_ops[-1][1] = node                                 # e1 is done
 
 
 def parse_prefix(tokens):
@@ -977,8 +1004,8 @@ def _check_examples(params, trees, tokens, labels, C):
     return trees, checked, labels.astype(np.int64)
 
 
-def _train_recursive(params, trees, tokens, labels, num_steps, batch_size, optimizer, rng,
-                     progress, desc):
+def _train_recursive(params, trees, tokens, labels, num_steps, batch_size,
+                     optimizer, rng, progress, desc):
     """Minibatch training on root labels (in place); the losses.
     Arguments are checked by `train_recursive`."""
     from tqdm.auto import tqdm  # imported here so `import rnnlib` stays light
@@ -997,8 +1024,9 @@ def _train_recursive(params, trees, tokens, labels, num_steps, batch_size, optim
         step_grads = {k: grads[k] for k in params}
         if not all(np.isfinite(g).all() for g in step_grads.values()):
             raise FloatingPointError(
-                f"train_recursive: the gradients became non-finite at step {len(losses)} "
-                f"(loss {float(loss)}): try a smaller learning rate")
+                f"train_recursive: the gradients became non-finite at "
+                f"step {len(losses)} (loss {float(loss)}): try a smaller "
+                "learning rate")
         optimizer._step(params, step_grads)                    # update
         losses.append(float(loss))
     return losses

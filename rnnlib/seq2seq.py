@@ -76,7 +76,7 @@ VECTOR_PARAMS = ("P", "bp")
 def _init_decoder(rng, m, C, dtype):
     return {
         "Wd": _normal(rng, (m, m), m, dtype),                  # (m, m)
-        "Ud": _normal(rng, (m, C), 1, dtype),                  # (m, C) one-hot in
+        "Ud": _normal(rng, (m, C), 1, dtype),                  # (m, C) one-hot
         "bd": np.zeros(m, dtype=dtype),                        # (m,)
         "V": _normal(rng, (C, m), m, dtype),                   # (C, m)
         "c": np.zeros(C, dtype=dtype),                         # (C,)
@@ -255,9 +255,9 @@ def _decode(params, s0, y_in, mask):
     U_d onehot(y^(t-1))), o^(t) = c + V s^(t), from s^(0)."""
     Wd, Ud, bd = params["Wd"], params["Ud"], params["bd"]
     V, c = params["V"], params["c"]
-    dec = _recurrence_forward(Wd, Ud, bd, y_in, s0, mask, "tanh")  # s (T+1, B, m)
+    dec = _recurrence_forward(Wd, Ud, bd, y_in, s0, mask, "tanh")  # (T+1, B, m)
     o = dec.h[1:] @ V.T + c                                    # (T_y, B, C)
-    return dec, o, _softmax(o)                                  # y_hat (T_y, B, C)
+    return dec, o, _softmax(o)                       # y_hat (T_y, B, C)
 
 
 def _encoder_decoder_forward(params, x, y_in, x_mask, y_mask):
@@ -401,7 +401,7 @@ def _decoder_step(params, s_prev, token_prev):
     s^(t-1) + U_d onehot(y^(t-1))), o^(t) = c + V s^(t)."""
     Wd, Ud, bd = params["Wd"], params["Ud"], params["bd"]
     V, c = params["V"], params["c"]
-    Ud_y = Ud[:, token_prev].T                                 # (B, m) U_d onehot
+    Ud_y = Ud[:, token_prev].T                                 # (B, m) U_d y
     s = np.tanh(bd + s_prev @ Wd.T + Ud_y)                     # (B, m) s^(t)
     o = c + s @ V.T                                            # (B, C) o^(t)
     return s, o

@@ -91,9 +91,14 @@ def write(folder, name, nb):
 
 
 def tree_digest(folder):
-    """{relative path: (size, mtime_ns)} of every file under ``folder``."""
+    """{relative path: (size, mtime_ns)} of every file under ``folder``.
+
+    ``__pycache__`` folders are left out: other processes of the test run (not the sandbox,
+    which sees the library read-only) write bytecode there when they first import rnnlib.
+    """
     out = {}
-    for root, _, files in os.walk(folder):
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
         for name in files:
             path = Path(root) / name
             try:

@@ -184,3 +184,18 @@ def test_one_hot_and_encode():
 def test_bad_input(call, error):
     with pytest.raises(error):
         call()
+
+
+@pytest.mark.parametrize("call, word", [
+    (lambda: data.make_translation([1.5]), "numbers"),
+    (lambda: data.make_translation(np.array([2.0, 3.5])), "numbers"),
+    (lambda: data.make_year(3, positions=[1.5]), "positions"),
+    (lambda: data.make_parity(3, 4, seed=-1), "seed"),
+    (lambda: data.make_shapes(3, seed=1.5), "seed"),
+    (lambda: data.one_hot(np.array([0]), 3, dtype="foo"), "dtype"),
+    (lambda: data.one_hot(np.array([0]), 3, dtype=int), "dtype"),
+])
+def test_non_integers_seeds_and_dtypes_are_refused_not_truncated(call, word):
+    """Issue 18: 1.5 used to be truncated to 1."""
+    with pytest.raises((TypeError, ValueError), match=word):
+        call()

@@ -234,3 +234,16 @@ def test_step_jacobians_bad_input():
     p = D.init_deep_rnn(2, 3, 2, deep_transition=True, seed=0)
     with pytest.raises(TypeError, match="cache"):
         D.deep_step_jacobians(D.init_deep_rnn(2, 3, 2), D.deep_forward(p, np.ones((3, 1, 2))))
+
+
+def test_an_incomplete_layer_raises_naming_the_missing_keys():
+    """Issue 18: params with U2, b2 but no W2 used to run one layer silently."""
+    s = D.init_stacked_rnn(2, 3, 2, layers=2)
+    x = np.ones((3, 2, 2))
+    with pytest.raises(KeyError, match="W2"):
+        D.stacked_forward({k: v for k, v in s.items() if k != "W2"}, x)
+    with pytest.raises(KeyError, match=r"\['W3', 'b3'\]"):
+        D.stacked_forward({**s, "U3": s["U2"]}, x)
+    p = D.init_deep_rnn(2, 3, 2, deep_transition=True)
+    with pytest.raises(KeyError, match="W2"):
+        D.deep_forward({k: v for k, v in p.items() if k != "W2"}, x)    # b2 alone: not a shallow RNN

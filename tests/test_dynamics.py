@@ -193,3 +193,9 @@ def test_bad_input():
         dyn.driven_trajectory(lambda s, x: s, np.ones(2), 3.0)
     with pytest.raises(ValueError, match="m must"):
         dyn.random_recurrent_matrix(0)
+
+
+def test_unfolding_has_no_recursion_limit():
+    assert dyn.unfold(lambda s: s + 1, 50_000)(0) == 50_000
+    assert dyn.compose(*([lambda s: s + 1] * 5000))(0) == 5000
+    assert dyn.unfolded_expression(3000).count("f(") == 3000

@@ -367,3 +367,13 @@ def test_train_with_gradient_norms_accepts_an_lstm():
     params = init_lstm(d, m, 2, seed=0)
     history, state_norms = train_with_gradient_norms(params, task, 3, forward=lstm_forward, backward=lstm_backward)
     assert state_norms.shape == (3, 9) and len(history.grad_norm) == 3
+
+
+def test_hidden_jacobians_refuse_a_huge_allocation_before_making_it():
+    """Issue 18: T = 2000 would take 7.6 GiB and more; the limit is a keyword."""
+    params = init_rnn(d, 16, C)
+    cache = rnn_forward(params, np.zeros((2000, 4, d)))
+    with pytest.raises(ValueError, match="max_bytes"):
+        hidden_jacobians(params, cache)
+    small = rnn_forward(params, np.zeros((2, 1, d)))
+    assert hidden_jacobians(params, small, max_bytes=10 ** 6).shape == (3, 3, 1, 16, 16)

@@ -241,3 +241,18 @@ def test_bad_input():
         P.recurrence_backward(p["W"], p["U"], c, np.zeros((3, 2, 4)))
     with pytest.raises(ValueError, match="h0"):
         P.recurrence_forward(p["W"], p["U"], p["b"], x, np.zeros((1, 3)))
+
+
+def test_integer_weights_are_computed_in_float():
+    """Issue 18: integer W, U, b used to truncate h to 0."""
+    W, U, b = np.array([[1]]), np.array([[1]]), np.array([0])
+    cache = P.recurrence_forward(W, U, b, np.full((2, 1, 1), 0.5), np.zeros((1, 1)))
+    assert cache.h.dtype == np.float64
+    assert np.allclose(cache.h[1:, 0, 0], [np.tanh(0.5), np.tanh(np.tanh(0.5) + 0.5)])
+
+
+def test_nan_in_params_is_refused():
+    p = init_rnn(2, 3, 2, seed=0)
+    p["W"][0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"params\['W'\].*NaN"):
+        P.seq_to_one_forward(p, np.ones((3, 2, 2)))

@@ -502,3 +502,28 @@ def test_exercise_checkers_name_the_usual_mistakes():
     for label, answer, phrase in cases:
         result = check(label, answer, quiet=True)
         assert result.status == "failed" and phrase in result.feedback, (label, result.feedback)
+
+
+def test_accuracy_refuses_one_label_for_three_trees():
+    """Issue 18: one label used to be broadcast over every tree."""
+    tokens, trees, labels = make_expression_data(3, 2, seed=0)
+    params = init_recursive(4, 2, vocab_size=len(BOOL_VOCAB), seed=0)
+    with pytest.raises(ValueError, match="labels"):
+        accuracy(params, trees, tokens, labels[:1])
+
+
+def test_deep_trees_need_no_recursion():
+    """Issue 18: depth ~1000 used to raise RecursionError (the property tests go to 100,000)."""
+    nested = "x"
+    for _ in range(5000):
+        nested = (nested, "x")
+    tree, leaves = tree_from_nested(nested)
+    assert tree.depth == 5000 and len(leaves) == 5001 and repr(tree).startswith("Tree((((")
+    expr = "T"
+    for _ in range(5000):
+        expr = ("or", ("F", expr))
+    assert evaluate_expression(expr) is True
+    assert parse_prefix(expression_tokens(expr)).depth == 10000
+    assert rotate_randomly(tree, np.random.default_rng(0), 1.0).n_leaves == 5001
+    with pytest.raises(ValueError, match="max_nodes"):
+        random_expression(np.random.default_rng(0), 60, p_leaf=0.0)

@@ -193,3 +193,13 @@ def test_bad_inputs():
     other = init_skip_rnn(d, m + 1, C, 2)
     with pytest.raises(ValueError, match="cache does not match"):
         skip_rnn_backward(other, cache, y)
+
+
+def test_a_missing_parameter_is_a_clear_key_error():
+    """Issue 18: skip_rnn_backward used to raise a bare KeyError: 'W'."""
+    params, x, h0, y = make(2)
+    cache = skip_rnn_forward(params, x, 2, h0)
+    with pytest.raises(KeyError, match=r"params is missing \['W'\].*skip-RNN"):
+        skip_rnn_backward({k: v for k, v in params.items() if k != "W"}, cache, y)
+    with pytest.raises(ValueError, match="seed"):
+        init_skip_rnn(d, m, C, 2, seed=-1)

@@ -163,3 +163,16 @@ def test_bad_input():
         S.encoder_decoder_generate(p, x, 0, 1, max_len=0)
     with pytest.raises(TypeError):
         S.init_vector_decoder(2, 3, 4, dtype=np.int32)
+
+
+def test_greedy_decode_takes_s0_of_shape_m_as_one_sequence():
+    """Issue 18: s0 (m,) used to be read as a batch of m states."""
+    p = S.init_encoder_decoder(2, 3, 4, seed=0)
+    s0 = np.array([0.5, -0.2, 0.1])
+    one = S.greedy_decode(p, s0, 1, 2, 5)
+    assert one.shape == (5,)
+    assert np.array_equal(one, S.greedy_decode(p, s0[None], 1, 2, 5)[:, 0])
+    with pytest.raises(ValueError, match="s0"):
+        S.greedy_decode(p, np.zeros(4), 1, 2, 5)
+    with pytest.raises(TypeError, match="bos"):
+        S.greedy_decode(p, s0, 1.5, 2, 5)
