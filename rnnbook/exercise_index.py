@@ -276,22 +276,31 @@ def _make_directive():
                 path = (book_dir / row.notebook).resolve() if row.notebook else None
                 doc = docs.get(path) if path else None
                 chapter_name = titles.get(row.chapter, row.chapter)
+                title = self._inline(row.title)
                 if doc is None:
                     chapter_cell = nodes.Text(f"{chapter_name} (in preparation)")
-                    title_cell = nodes.Text(row.title)
+                    title_cell = nodes.inline("", "", *title)
                 else:
                     chapter_cell = self._xref("doc", "/" + doc, chapter_name)
-                    title_cell = self._xref("ref", row.ref, row.title)
+                    title_cell = self._xref("ref", row.ref, title)
                 body += self._row([chapter_cell, title_cell, nodes.literal(text=row.label),
                                    nodes.Text(row.kind), nodes.Text(f"{row.points:g}")])
                 total += row.points
             caption = nodes.paragraph(text=f"{len(rows)} exercises, {total:g} points in all.")
             return [table, caption]
 
+        def _inline(self, text):
+            """A title's inline markup parsed as the page's own (MyST: ``$\\theta$`` becomes
+            math, backquotes code), so the index shows it as the chapter does."""
+            parsed, messages = self.state.inline_text(text, self.lineno)
+            return list(parsed) + list(messages)
+
         def _xref(self, reftype, target, title):
+            """A reference whose text is ``title`` (a string, or the nodes of a parsed title)."""
             ref = addnodes.pending_xref("", refdomain="std", reftype=reftype, reftarget=target,
                                         refexplicit=True, refwarn=True, refdoc=self.env.docname)
-            ref += nodes.inline("", title, classes=["xref", "std", f"std-{reftype}"])
+            children = [nodes.Text(title)] if isinstance(title, str) else title
+            ref += nodes.inline("", "", *children, classes=["xref", "std", f"std-{reftype}"])
             return ref
 
         @staticmethod

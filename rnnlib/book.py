@@ -11,8 +11,13 @@ Every chapter's first (hidden) cell calls :func:`setup`. It does two things:
    full_html=False)``. The page loads one shared ``_static/plotly.min.js`` instead of inlining
    plotly.js into every figure. Everywhere else (JupyterLab, Binder, Colab, nbval) plotly's own
    renderers are left alone.
-2. **Matplotlib.** A colour-blind-safe style (``tableau-colorblind10``) and a figure size that
-   fits the book's text column.
+2. **Matplotlib.** A colour-blind-safe style (``tableau-colorblind10``), a figure as wide as the
+   book's text column (688 px at a 1280 px window: :data:`FIGSIZE` at :data:`FIGURE_DPI`) and
+   font sizes (:data:`MPL_FONT_SIZES`) whose smallest text is at least 11 px at that width.
+   Every PNG a kernel shows records its smallest text (:func:`png_with_font_record`): the
+   browser tests read it and scale it by the width the page draws the image at.
+3. **Plotly.** The template ``"plotly+rnnbook"``: plotly's own with a
+   :data:`PLOTLY_FONT_SIZE` px font (ticks, legends, annotations; titles larger).
 
 Plotly and matplotlib are imported only inside :func:`setup`, so ``import rnnlib`` stays light.
 """
@@ -21,7 +26,10 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["BUILD_ENV_VAR", "RENDERER_NAME", "MPL_STYLE", "FIGSIZE", "in_book_build", "setup"]
+__all__ = ["BUILD_ENV_VAR", "RENDERER_NAME", "MPL_STYLE", "FIGSIZE", "FIGURE_DPI", "COLUMN_PX",
+           "MIN_FONT_PX", "MPL_FONT_SIZES", "PLOTLY_FONT_SIZE", "PLOTLY_TEMPLATE",
+           "PNG_FONT_KEY", "smallest_text", "png_with_font_record", "read_png_font_record",
+           "in_book_build", "setup"]
 
 #: Set to ``"1"`` by the book build (``rnnbook/sphinx_ext.py``); executing kernels inherit it.
 BUILD_ENV_VAR = "RNNBOOK_BUILD"
@@ -30,8 +38,36 @@ BUILD_ENV_VAR = "RNNBOOK_BUILD"
 RENDERER_NAME = "rnnbook_html"
 #: Colour-blind-safe matplotlib style.
 MPL_STYLE = "tableau-colorblind10"
-#: Default matplotlib figure size in inches (width, height).
-FIGSIZE = (7.0, 4.0)
+#: The book's text column in CSS px at a 1280 px window (pydata-sphinx-theme's article).
+COLUMN_PX = 688
+#: The smallest text a figure may have when shown at the column's width, in CSS px.
+MIN_FONT_PX = 11
+#: Matplotlib's figure resolution: 1 inch = 100 px, 1 pt = 100/72 px.
+FIGURE_DPI = 100
+#: Default matplotlib figure size in inches (width, height): the column's width at FIGURE_DPI,
+#: so a figure is drawn at its own size (scale 1) in the book.
+FIGSIZE = (COLUMN_PX / FIGURE_DPI, 4.0)
+#: Matplotlib font sizes in pt. The smallest (ticks, 11 pt) is 15.3 px at scale 1, and a
+#: mathtext super- or subscript (70 % of its label) in a 12 pt label or legend is 11.7 px.
+MPL_FONT_SIZES = {
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 12,
+    "legend.title_fontsize": 12,
+    "figure.titlesize": 14,
+}
+#: Plotly's base font size in px (plotly's own is 12); plotly draws <sup>/<sub> smaller, which
+#: the book's CSS (_static/rnnbook.css) keeps at 80 % of this.
+PLOTLY_FONT_SIZE = 14
+#: Name of the book's plotly template (selected as ``"plotly+rnnbook"``).
+PLOTLY_TEMPLATE = "rnnbook"
+#: PNG text chunk holding a figure's smallest text in image pixels (see png_with_font_record).
+PNG_FONT_KEY = "rnnbook:min-font-px"
+#: Matplotlib's mathtext draws super- and subscripts at this fraction of their label's size.
+MATHTEXT_SCRIPT_SHRINK = 0.7
 
 
 def in_book_build() -> bool:
@@ -68,6 +104,152 @@ def _make_renderer():
     return BookHtmlRenderer()
 
 
+def smallest_text(fig) -> tuple[float, str]:
+    """The smallest visible text of a drawn matplotlib figure: (size in pt, the text).
+
+    Every visible, non-empty :class:`matplotlib.text.Text` of the figure counts (titles, axis
+    labels, tick labels, legends, annotations, colorbars). A text with mathtext super- or
+    subscripts (``$h^{(t)}$``) counts at the scripts' size, 70 % of its own. Call it after the
+    figure is drawn (tick labels exist only then). ``(inf, "")`` for a figure without text.
+    """
+    from matplotlib.text import Text
+
+    size, smallest = float("inf"), ""
+    hidden = _not_drawn(fig)
+    for text in fig.findobj(Text):
+        label = text.get_text()
+        if not label.strip() or not text.get_visible() or id(text) in hidden:
+            continue
+        points = float(text.get_fontsize())
+        if "$" in label and ("^" in label or "_" in label):
+            points *= MATHTEXT_SCRIPT_SHRINK
+        if points < size:
+            size, smallest = points, label
+    return size, smallest
+
+
+def _not_drawn(fig) -> set:
+    """ids of the figure's texts that matplotlib keeps but does not draw: everything in a
+    hidden axes, the labels of a hidden axis, and the labels of ticks outside the view limits
+    (a tick label's own ``axes`` is not set, so they are found through their axis)."""
+    from matplotlib.text import Text
+
+    hidden = set()
+    for ax in fig.axes:
+        if not ax.get_visible():
+            hidden.update(id(t) for t in ax.findobj(Text))
+            continue
+        for axis in ax._axis_map.values():
+            for tick in [*axis.majorTicks, *axis.minorTicks]:
+                if not (axis.get_visible() and tick.get_visible() and _tick_in_view(axis, tick)):
+                    hidden.update((id(tick.label1), id(tick.label2)))
+            if not axis.get_visible():
+                hidden.add(id(axis.label))
+    return hidden
+
+
+def _tick_in_view(axis, tick) -> bool:
+    """A tick label is drawn only when its tick lies inside the axis's view interval."""
+    low, high = sorted(axis.get_view_interval())
+    loc = tick.get_loc()
+    if loc is None:
+        return False
+    span = (high - low) or 1.0
+    return low - 1e-9 * span <= loc <= high + 1e-9 * span
+
+
+def _png_text_chunk(png: bytes, key: str, value: str) -> bytes:
+    """``png`` with a tEXt chunk ``key``/``value`` inserted after its IHDR chunk."""
+    import struct
+    import zlib
+
+    signature, ihdr_end = png[:8], 8 + 8 + 13 + 4  # signature, IHDR length+type, data, CRC
+    if signature != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG image")
+    data = key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    chunk = struct.pack(">I", len(data)) + b"tEXt" + data
+    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + data) & 0xFFFFFFFF)
+    return png[:ihdr_end] + chunk + png[ihdr_end:]
+
+
+def png_with_font_record(fig, **kwargs) -> bytes:
+    """The PNG of ``fig`` as IPython shows it (tight bounding box), recording its smallest text.
+
+    The record is the PNG text chunk :data:`PNG_FONT_KEY`: the smallest text's size in the
+    image's own pixels (``pt * dpi / 72``), followed by the text itself. Shown ``w`` px wide,
+    an image ``W`` px wide draws that text at ``size * w / W`` CSS px.
+    """
+    from IPython.core.pylabtools import print_figure
+
+    png = print_figure(fig, fmt="png", base64=False, **kwargs)  # draws the figure
+    if not png:
+        return png
+    dpi = kwargs.get("dpi") or fig.dpi
+    points, text = smallest_text(fig)
+    if points == float("inf"):
+        value = "none"
+    else:
+        value = f"{points * dpi / 72:.2f} {text[:60]}"
+    return _png_text_chunk(png, PNG_FONT_KEY, value.encode("latin-1", "replace").decode("latin-1"))
+
+
+def read_png_font_record(png: bytes) -> tuple[float, str] | None:
+    """(smallest text in image px, the text) recorded by :func:`png_with_font_record`, or None
+    when the PNG has no record; ``(inf, "")`` for a figure without text."""
+    import struct
+
+    pos = 8
+    while pos + 8 <= len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        if kind == b"tEXt":
+            key, _, value = png[pos + 8:pos + 8 + length].partition(b"\0")
+            if key.decode("latin-1") == PNG_FONT_KEY:
+                value = value.decode("latin-1")
+                if value == "none":
+                    return float("inf"), ""
+                size, _, text = value.partition(" ")
+                return float(size), text
+        if kind == b"IDAT":
+            break
+        pos += 12 + length
+    return None
+
+
+def _register_png_formatter() -> None:
+    """Make the running IPython kernel show matplotlib figures with :func:`png_with_font_record`.
+
+    The inline backend configures IPython's formatters once, when its module is first imported
+    (on a first figure, or here via switch_backend): resolve it first, then register ours, so
+    the inline backend does not replace it later.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # no IPython: plain Python saves figures itself
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    backend = matplotlib.get_backend()
+    if "inline" not in backend:
+        return
+    plt.switch_backend(backend)  # imports the inline backend: its one-time configuration runs now
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, lambda fig: png_with_font_record(fig, bbox_inches="tight"))
+
+
+def _register_plotly_template() -> None:
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    pio.templates[PLOTLY_TEMPLATE] = go.layout.Template(
+        layout={"font": {"size": PLOTLY_FONT_SIZE}})
+    pio.templates.default = f"plotly+{PLOTLY_TEMPLATE}"
+
+
 def setup(*, force_book_renderer: bool | None = None) -> None:
     """Prepare a chapter's kernel: plotly renderer for the build, matplotlib style.
 
@@ -89,13 +271,17 @@ def setup(*, force_book_renderer: bool | None = None) -> None:
         pio.renderers[RENDERER_NAME] = _make_renderer()
         pio.renderers.default = RENDERER_NAME
 
+    _register_plotly_template()
+
     import matplotlib.pyplot as plt
 
+    _register_png_formatter()
     plt.style.use(MPL_STYLE)
     plt.rcParams.update(
         {
+            **MPL_FONT_SIZES,
             "figure.figsize": FIGSIZE,
-            "figure.dpi": 100,
+            "figure.dpi": FIGURE_DPI,
             "savefig.bbox": "tight",
             "axes.grid": True,
             "grid.alpha": 0.3,
