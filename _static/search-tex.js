@@ -53,6 +53,7 @@
 
   function texToText(tex) {
     let i = 0;
+    let inText = 0; // inside \text{...}: spaces are the text's own
     const n = tex.length;
     const wrap = (s) => ([...s].length > 1 && !/^\(.*\)$/.test(s) ? `(${s})` : s);
     const script = (s, table, mark) => {
@@ -90,6 +91,12 @@
         const name = m ? m[0] : (tex[i] || "");
         i += name.length;
         if (m) skipSpaces();
+        if (/^(text|textrm|textbf|textit|mbox|hbox|operatorname)$/.test(name)) {
+          inText++;
+          const out = arg();
+          inText--;
+          return out;
+        }
         if (WRAP.has(name)) return arg();
         if (name in ACCENTS) return arg() + ACCENTS[name];
         if (name === "frac" || name === "dfrac" || name === "tfrac") {
@@ -101,7 +108,7 @@
         if (DROP.has(name)) return "";
         if (name in GREEK) return GREEK[name];
         if (name in SYMBOLS) return SYMBOLS[name];
-        if (NAMES.has(name)) return name;
+        if (NAMES.has(name)) return name + " ";
         return name;
       }
       if (c === "^" || c === "_") {
@@ -111,11 +118,16 @@
       }
       if (c === "&" || c === "~") { i++; return " "; }
       i++;
+      if (/\s/.test(c)) return inText ? " " : ""; // spaces in math source are not shown
       return c;
     }
     let out = "";
     while (i < n) out += atom();
-    return out.replace(/\s+/g, " ").trim();
+    return out.normalize("NFC")
+      .replace(/\s+([(){}\[\],;])/g, "$1")          // f (x) -> f(x)
+      .replace(/\s*([=+±≤≥≈≠→↦∈×⇒]|:=|<|>)\s*/g, " $1 ") // spaced relations and operators
+      .replace(/,(?=\S)/g, ", ")
+      .replace(/\s+/g, " ").trim();
   }
 
   // TeX of one math element of Sphinx's HTML: \( ... \), \[ ... \], $$ ... $$, or bare.
@@ -126,6 +138,12 @@
   }
 
   const LOOKS_LIKE_TEX = /\\[A-Za-z]|[_^]\{|\\[{}|,;]/;
+
+  // Text mixing prose and bare TeX (a section title as the index stores it): each word that
+  // looks like TeX is converted, the prose and its spaces stay.
+  function textWithTex(text) {
+    return text.split(/(\s+)/).map((w) => (LOOKS_LIKE_TEX.test(w) ? texToText(w) : w)).join("");
+  }
 
   function patchSearch() {
     if (typeof Search === "undefined" || !Search.htmlToText || Search._rnnbookTex) return;
@@ -142,7 +160,7 @@
       root.querySelectorAll("a, span, p").forEach((el) => {
         for (const node of el.childNodes) {
           if (node.nodeType === 3 && LOOKS_LIKE_TEX.test(node.textContent)) {
-            node.textContent = texToText(node.textContent);
+            node.textContent = textWithTex(node.textContent);
           }
         }
       });

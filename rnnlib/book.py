@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 
 __all__ = ["BUILD_ENV_VAR", "RENDERER_NAME", "MPL_STYLE", "FIGSIZE", "FIGURE_DPI", "COLUMN_PX",
-           "MIN_FONT_PX", "MPL_FONT_SIZES", "PLOTLY_FONT_SIZE", "PLOTLY_TEMPLATE",
+           "MIN_FONT_PX", "MPL_FONT_SIZES", "PLOTLY_FONT_SIZE", "PLOTLY_TITLE_SIZE", "PLOTLY_TEMPLATE",
            "PNG_FONT_KEY", "smallest_text", "png_with_font_record", "read_png_font_record",
            "in_book_build", "setup"]
 
@@ -47,21 +47,25 @@ FIGURE_DPI = 100
 #: Default matplotlib figure size in inches (width, height): the column's width at FIGURE_DPI,
 #: so a figure is drawn at its own size (scale 1) in the book.
 FIGSIZE = (COLUMN_PX / FIGURE_DPI, 4.0)
-#: Matplotlib font sizes in pt. The smallest (ticks, 11 pt) is 15.3 px at scale 1, and a
-#: mathtext super- or subscript (70 % of its label) in a 12 pt label or legend is 11.7 px.
+#: Matplotlib font sizes in pt (1 pt = 1.39 px at FIGURE_DPI). The smallest, 12 pt, is
+#: 16.7 px at scale 1, so that a mathtext super- or subscript (70 % of its label: a log axis's
+#: exponent in 10⁻², $h^{(t)}$ in a legend) is 11.7 px.
 MPL_FONT_SIZES = {
     "font.size": 12,
     "axes.titlesize": 13,
     "axes.labelsize": 12,
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
     "legend.fontsize": 12,
     "legend.title_fontsize": 12,
     "figure.titlesize": 14,
 }
-#: Plotly's base font size in px (plotly's own is 12); plotly draws <sup>/<sub> smaller, which
-#: the book's CSS (_static/rnnbook.css) keeps at 80 % of this.
-PLOTLY_FONT_SIZE = 14
+#: Plotly's base font size in px (plotly's own is 12). Plotly draws some text smaller: a log
+#: axis's labels between the powers of ten at 75 % (11.25 px), <sup>/<sub> at 70 %, which the
+#: book's CSS (_static/rnnbook.css) raises to 80 % (12 px).
+PLOTLY_FONT_SIZE = 15
+#: Plotly's title size in px (plotly's own is 1.4 times the base font).
+PLOTLY_TITLE_SIZE = 18
 #: Name of the book's plotly template (selected as ``"plotly+rnnbook"``).
 PLOTLY_TEMPLATE = "rnnbook"
 #: PNG text chunk holding a figure's smallest text in image pixels (see png_with_font_record).
@@ -159,16 +163,17 @@ def _tick_in_view(axis, tick) -> bool:
 
 
 def _png_text_chunk(png: bytes, key: str, value: str) -> bytes:
-    """``png`` with a tEXt chunk ``key``/``value`` inserted after its IHDR chunk."""
+    """``png`` with an iTXt chunk (UTF-8 text) ``key``/``value`` inserted after its IHDR."""
     import struct
     import zlib
 
     signature, ihdr_end = png[:8], 8 + 8 + 13 + 4  # signature, IHDR length+type, data, CRC
     if signature != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
         raise ValueError("not a PNG image")
-    data = key.encode("latin-1") + b"\0" + value.encode("latin-1")
-    chunk = struct.pack(">I", len(data)) + b"tEXt" + data
-    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + data) & 0xFFFFFFFF)
+    # keyword, NUL, compression flag 0, method 0, empty language tag, NUL, empty keyword, NUL
+    data = key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8")
+    chunk = struct.pack(">I", len(data)) + b"iTXt" + data
+    chunk += struct.pack(">I", zlib.crc32(b"iTXt" + data) & 0xFFFFFFFF)
     return png[:ihdr_end] + chunk + png[ihdr_end:]
 
 
@@ -190,7 +195,7 @@ def png_with_font_record(fig, **kwargs) -> bytes:
         value = "none"
     else:
         value = f"{points * dpi / 72:.2f} {text[:60]}"
-    return _png_text_chunk(png, PNG_FONT_KEY, value.encode("latin-1", "replace").decode("latin-1"))
+    return _png_text_chunk(png, PNG_FONT_KEY, value)
 
 
 def read_png_font_record(png: bytes) -> tuple[float, str] | None:
@@ -201,10 +206,13 @@ def read_png_font_record(png: bytes) -> tuple[float, str] | None:
     pos = 8
     while pos + 8 <= len(png):
         length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        if kind == b"tEXt":
-            key, _, value = png[pos + 8:pos + 8 + length].partition(b"\0")
+        if kind == b"iTXt":
+            key, _, rest = png[pos + 8:pos + 8 + length].partition(b"\0")
             if key.decode("latin-1") == PNG_FONT_KEY:
-                value = value.decode("latin-1")
+                # compression flag and method, then language tag and translated keyword
+                _, _, rest = rest[2:].partition(b"\0")
+                _, _, value = rest.partition(b"\0")
+                value = value.decode("utf-8")
                 if value == "none":
                     return float("inf"), ""
                 size, _, text = value.partition(" ")
@@ -246,7 +254,7 @@ def _register_plotly_template() -> None:
     import plotly.io as pio
 
     pio.templates[PLOTLY_TEMPLATE] = go.layout.Template(
-        layout={"font": {"size": PLOTLY_FONT_SIZE}})
+        layout={"font": {"size": PLOTLY_FONT_SIZE}, "title": {"font": {"size": PLOTLY_TITLE_SIZE}}})
     pio.templates.default = f"plotly+{PLOTLY_TEMPLATE}"
 
 

@@ -83,11 +83,13 @@
       if (el.closest('script, style, mjx-assistive-mml')) continue;
       const r = el.getBoundingClientRect();
       if (r.width === 0 && r.height === 0) continue;
-      if (clipped(el)) continue;
       const s = getComputedStyle(el);
       if (s.visibility === 'hidden' || s.display === 'none') continue;
+      // Inside a clipping or scrolling ancestor an element's box may reach past the column
+      // (the ancestor is measured instead), but a scroll container there still hides content.
+      const inside = clipped(el);
       let need = 0, how = '';
-      if (r.right > right + 1 || r.left < left - 1) {
+      if (!inside && (r.right > right + 1 || r.left < left - 1)) {
         need = Math.max(r.right, right) - Math.min(r.left, left);
         how = 'box';
       }
@@ -120,6 +122,8 @@
   // sidebars, hidden ones included (closed solutions are checked too); math and code input are
   // not searched for TeX (they are meant to hold it).
   const TEX = /\$|\\mathbf|\\frac|\\mathrm|\\boldsymbol|\\partial|\\sum\b|\\prod\b|\\top\b|\\odot|\\sigma|\\theta|\\tanh|\\left\b|\\right\b|[A-Za-z)\]}|]\^\(|\^\{|_\{/;
+  // printed output is data (a character model's samples hold "$" and braces): commands only
+  const TEX_COMMAND = /\\(mathbf|frac|mathrm|boldsymbol|partial|sum|prod|top|odot|sigma|theta|tanh|hat|mathcal|left|right)\b|[A-Za-z)\]|]\^\(/;
   const TQDM = /\d+%\||\d\s?it\/s\b|\bs\/it\b|[█▉▊▋▌▍▎▏]{2,}|\[\d\d:\d\d<\d\d:\d\d/;
   const MARKER = /###\s*(BEGIN|END)\s+SOLUTION/;
 
@@ -148,8 +152,9 @@
         const t = node.textContent;
         let m;
         if (!el.closest('mjx-container, .MathJax, span.math, div.math, .cell_input, code, ' +
-                        'div[class*="highlight-"]:not(.output), .cell_output .highlight-ipython3, ' +
-                        'input, textarea, select') && (m = TEX.exec(t))) add(found.tex, node, m);
+                        'pre, div[class*="highlight-"], input, textarea, select') &&
+            (m = TEX.exec(t))) add(found.tex, node, m);
+        else if (el.closest('.cell_output pre') && (m = TEX_COMMAND.exec(t))) add(found.tex, node, m);
         if ((m = /©/.exec(t))) add(found.copyright, node, m);
         if ((m = TQDM.exec(t))) add(found.tqdm, node, m);
         if (el.closest('.cell') && (m = MARKER.exec(t))) add(found.markers, node, m);

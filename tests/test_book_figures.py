@@ -41,7 +41,7 @@ def test_record_is_the_smallest_text_in_image_pixels():
 def test_record_scales_with_the_dpi_and_counts_mathtext_scripts():
     fig, ax = plt.subplots(figsize=(4, 3), dpi=150)
     ax.tick_params(labelsize=14)
-    ax.set_ylabel(r"$h^{(t)}$", fontsize=20)  # scripts at 0.7 * 20 = 14 pt... then 12 below
+    ax.set_ylabel(r"$h^{(t)}$", fontsize=20)  # its scripts: 0.7 * 20 = 14 pt
     ax.set_xlabel(r"norm at $t_0$", fontsize=12)
     size, text = book.read_png_font_record(_png(fig))
     assert size == pytest.approx(12 * 0.7 * 150 / 72, abs=0.01)
@@ -102,3 +102,11 @@ def test_setup_defaults_fit_the_column(monkeypatch):
     # plotly: the template's font
     assert pio.templates.default == f"plotly+{book.PLOTLY_TEMPLATE}"
     assert go.Figure().layout.template.layout.font.size == book.PLOTLY_FONT_SIZE
+
+
+def test_record_keeps_non_latin_text():
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=100)
+    ax.set_title("ρ(W) = 0.8", fontsize=7)
+    ax.tick_params(labelsize=12)
+    size, text = book.read_png_font_record(_png(fig))
+    assert (size, text) == (pytest.approx(7 * 100 / 72, abs=0.01), "ρ(W) = 0.8")
