@@ -93,8 +93,9 @@
         need = Math.max(r.right, right) - Math.min(r.left, left);
         how = 'box';
       }
-      // (a scroll container hiding at most 4 px, e.g. inline math's italic overhang, is not)
-      if (scrolls(s) && el.scrollWidth > el.clientWidth + 4) {
+      // (a scroll container hiding at most 4 px, e.g. an italic overhang, is not; overflow
+      // does not apply to inline boxes, whose clientWidth is 0)
+      if (s.display !== 'inline' && scrolls(s) && el.scrollWidth > el.clientWidth + 4) {
         const w = el.scrollWidth + (r.width - el.clientWidth);
         if (w > need) { need = w; how = s.overflowX === 'hidden' || s.overflowX === 'clip' ? 'clipped' : 'scrolls'; }
       }
@@ -112,10 +113,12 @@
                       section: sectionOf(el), text: snippet(el)});
     }
     offenders.sort((a, b) => b.width - a.width);
+    const kinds = {};
+    offenders.forEach(o => { kinds[o.kind] = (kinds[o.kind] || 0) + 1; });
     const doc = document.documentElement;
     return {column: Math.round(column), viewport: window.innerWidth,
             page_scroll_width: Math.max(doc.scrollWidth, document.body.scrollWidth),
-            count: offenders.length, offenders: offenders.slice(0, 12)};
+            count: offenders.length, kinds, offenders: offenders.slice(0, 40)};
   }
 
   // Text a reader should never see. Text nodes of the article and of the page's contents

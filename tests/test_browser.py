@@ -15,12 +15,27 @@ For every page in _toc.yml (``test_page``):
   * every saved widget view (ipywidgets state, e.g. a finished progress bar) is rendered by the
     local html-manager;
   * every image has alt text;
-  * a full-page screenshot goes to ``artifacts/screenshots/`` (``RNNBOOK_SCREENSHOTS`` overrides).
+  * full-page screenshots at 1280 and 390 px, light and dark, go to ``artifacts/screenshots/``
+    as ``<page>_<width>_<theme>.png`` (``RNNBOOK_SCREENSHOTS`` overrides).
+The page is opened once (``audits``: tests/page_audit.js measures it in the page, axe-core from
+node_modules is injected) at a 1280 px window (the text column is 688 px) and a 390 px phone,
+in light and dark mode; ``test_page_quality[<page>-<check>]`` then runs each check of
+tests/page_checks.py (QUALITY_CHECKS): the article fits its column at both widths (code cells
+may scroll at 390 px only); no raw TeX, "©", tqdm residue, empty output box or nbgrader marker
+in the text (hidden solutions included); plot text >= 11 px and SVG diagram text >= 12 px at the
+column's width (plotly: the SVG text drawn in the page; matplotlib: the smallest font that
+rnnlib.book records in every PNG, scaled by the drawn width); axe-core WCAG 2.1 AA without a
+serious or critical violation, light and dark. What fails today is listed in
+tests/known_page_defects.py (KNOWN_DEFECTS) as strict xfails: a fix must remove its entry. The
+measurements go to ``artifacts/page_audit.json``; ``python tests/page_checks.py
+artifacts/page_audit.json markdown`` writes them as a report.
 Then: a plotly slider moved by a mouse click changes the plotted data (``test_slider``); code and
 written solutions are hidden until their toggle is clicked (``test_solutions``); the exercise
 link in a solution's dropdown title only follows the link (no JavaScript error, no dropdown
 toggled: _static/togglebutton-title-click.js); the search page
-finds a chapter's term; the launch buttons point to the Binder and Colab of _config.yml.
+finds a chapter's term, and its results show math as text, never raw TeX (search-tex.js);
+solution cells say "Show the solution" and show no nbgrader markers; the launch buttons point
+to the Binder and Colab of _config.yml.
 
 Chromium and ChromeDriver come from Debian (``apt-get install chromium chromium-driver``; CI's
 .ci/run installs them). Without them these tests skip locally and fail in CI (``CI=true``).
@@ -41,6 +56,7 @@ from browser import (full_page_screenshot, missing_browser, reset_viewport, serv
                      start_chromium)
 from conftest import ROOT, toc_files
 from known_page_defects import KNOWN_DEFECTS
+from page_checks import CHECK_FUNCTIONS, QUALITY_CHECKS
 
 PAGES = toc_files()
 SCREENSHOTS = Path(os.environ.get("RNNBOOK_SCREENSHOTS", ROOT / "artifacts" / "screenshots"))
@@ -203,31 +219,13 @@ AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # pinned in package.
 WIDTHS = (1280, 390)  # a laptop window (the text column is 688 px) and a phone
 THEMES = ("light", "dark")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # WCAG 2.1 AA
-AXE_FAILING = ("serious", "critical")
 #: Dark mode changes colours only (pydata-sphinx-theme swaps CSS variables; the DOM is the same),
 #: so dark mode runs the WCAG 2.1 AA rules whose outcome can depend on the mode: colours, and
 #: what is shown or named per mode (theme-specific images, the colour-mode button's name).
 AXE_DARK_RULES = ["color-contrast", "link-in-text-block", "image-alt", "svg-img-alt",
                   "role-img-alt", "input-image-alt", "label-content-name-mismatch",
                   "button-name", "link-name"]
-MIN_FIGURE_PX = 11  # plots: smallest text at the column's width (BOOK.md, Figures)
-MIN_DIAGRAM_PX = 12  # SVG diagrams (issue 13)
 AUDIT_RECORD = Path(os.environ.get("RNNBOOK_PAGE_AUDIT", ROOT / "artifacts" / "page_audit.json"))
-
-#: The checks of test_page_quality, each run on every page (KNOWN_DEFECTS names them).
-QUALITY_CHECKS = {
-    "fits_1280": "no element of the article wider than the 688 px column at a 1280 px window",
-    "fits_390": "no element wider than the column at 390 px (code cells may scroll)",
-    "raw_tex": "no raw TeX ($, \\mathbf, \\frac, ^( ...) in the text outside math and code",
-    "copyright": "no \"©\" in the article or its contents sidebars",
-    "tqdm": "no progress-bar residue (bars, it/s, 100%|)",
-    "empty_output": "no empty output box",
-    "solution_markers": "no ### BEGIN/END SOLUTION in a cell, opened solutions included",
-    "figure_text": f"smallest text of every plot >= {MIN_FIGURE_PX} px at the column's width",
-    "diagrams": f"SVG diagrams: text >= {MIN_DIAGRAM_PX} px, within the column, alt text",
-    "axe_light": "axe-core WCAG 2.1 AA: no serious or critical violation (light mode)",
-    "axe_dark": "axe-core WCAG 2.1 AA: no serious or critical violation (dark mode)",
-}
 
 AFTER_RESIZE = """
 const done = arguments[arguments.length - 1];
@@ -354,10 +352,10 @@ def _audit_page(driver, site: str, site_html: Path, entry: str) -> dict:
         # every hidden block open (solutions, hidden code), then the widths are measured
         driver.execute_script("rnnbookAudit.openAll()")
         _settle(driver)
-        audit["layout"] = {390: driver.execute_script("return rnnbookAudit.layout(true)")}
+        audit["layout"] = {"390": driver.execute_script("return rnnbookAudit.layout(true)")}
         set_viewport(driver, 1280)
         _settle(driver)
-        audit["layout"][1280] = driver.execute_script("return rnnbookAudit.layout(false)")
+        audit["layout"]["1280"] = driver.execute_script("return rnnbookAudit.layout(false)")
         lap("layout")
         audit["figures"] = driver.execute_script("return rnnbookAudit.figures()")
         audit["figures"]["png"] = _png_font_records(site_html, url, audit["figures"]["images"])
@@ -387,7 +385,7 @@ def audits(browser, site, site_html):
             done[entry] = _audit_page(browser, site, site_html, entry)
             a = done[entry]
             print(f"\n{entry}: audited in {a['seconds']} s {a['steps']}; widest at 1280: "
-                  f"{_widest(a['layout'][1280])}; at 390: {_widest(a['layout'][390])}")
+                  f"{_widest(a['layout']['1280'])}; at 390: {_widest(a['layout']['390'])}")
         return done[entry]
 
     yield get
@@ -440,94 +438,6 @@ def test_page(entry, audits, site, timings, path_alt):
 
 
 # --------------------------------------------------------------------------- quality checks
-def _fmt_offender(o: dict) -> str:
-    return (f"{o['width']} px {o['kind']} ({o['how']}) in \"{o['section']}\" at {o['path']}: "
-            f"{o['text'][:60]!r}")
-
-
-def _check_fits(audit: dict, width: int) -> list[str]:
-    layout = audit["layout"][width]
-    problems = [f"{layout['count']} element(s) wider than the {layout['column']} px column at "
-                f"{width} px; the widest:"] if layout["count"] else []
-    problems += ["  " + _fmt_offender(o) for o in layout["offenders"]]
-    if layout["page_scroll_width"] > layout["viewport"] + 1:
-        problems.append(f"the whole page scrolls sideways: {layout['page_scroll_width']} px in a "
-                        f"{layout['viewport']} px window")
-    return problems
-
-
-def _check_text(kind: str, what: str):
-    def check(audit: dict) -> list[str]:
-        found = audit["text"][kind]
-        return [f"{what} ({len(found)} shown, at most 15):"] + [
-            f"  in \"{f['section']}\" ({f.get('kind', '')}) at {f['path']}: "
-            f"{f.get('text', f.get('html', ''))!r}" for f in found] if found else []
-    return check
-
-
-def _check_figure_text(audit: dict) -> list[str]:
-    figures, problems = audit["figures"], []
-    for g in figures["plotly"]:
-        if g["min_px"] is not None and g["min_px"] < MIN_FIGURE_PX:
-            small = ", ".join(f"{t['text']!r} {t['px']} px" for t in g["smallest"])
-            problems.append(f"plotly figure {g['title'][:50]!r} in \"{g['section']}\": smallest "
-                            f"text {g['min_px']} px < {MIN_FIGURE_PX} ({small})")
-    for image in figures["png"]:
-        if "problem" in image:
-            problems.append(f"image {image['file']} in \"{image['section']}\": {image['problem']}")
-        elif "min_px" in image and image["min_px"] < MIN_FIGURE_PX:
-            problems.append(
-                f"matplotlib image {image['file']} in \"{image['section']}\": smallest text "
-                f"{image['text']!r} {image['min_px']} px < {MIN_FIGURE_PX} (drawn "
-                f"{image['width']:.0f} px wide of its {image['natural_width']} px: scale "
-                f"{image['scale']})")
-    return problems
-
-
-def _check_diagrams(audit: dict) -> list[str]:
-    problems = []
-    for d in audit["figures"]["diagrams"]:
-        where = f"SVG diagram in \"{d['section']}\" at {d['path']}"
-        if d["min_px"] is not None and d["min_px"] < MIN_DIAGRAM_PX:
-            small = ", ".join(f"{t['text']!r} {t['px']} px" for t in d["smallest"])
-            problems.append(f"{where}: smallest text {d['min_px']} px < {MIN_DIAGRAM_PX} ({small})")
-        if d["width"] > d["column"] + 1:
-            problems.append(f"{where}: {d['width']} px wide, column {d['column']} px")
-        label = d["label"]
-        if not label or re.fullmatch(r"[\w./-]+\.(svg|png)", label):
-            problems.append(f"{where}: no alt text (role=img with aria-label or <title>)")
-        elif d["role"] != "img":
-            problems.append(f"{where}: role={d['role']!r}, not 'img' (its label is not announced)")
-    return problems
-
-
-def _check_axe(theme: str):
-    def check(audit: dict) -> list[str]:
-        problems = []
-        for v in audit["axe"][theme]:
-            if v["impact"] in AXE_FAILING:
-                problems.append(f"{v['id']} ({v['impact']}, {v['count']} element(s)): {v['help']}")
-                problems += [f"    {n['target']}: {n['summary'][:200]!r}" for n in v["nodes"][:4]]
-        return problems
-    return check
-
-
-CHECK_FUNCTIONS = {
-    "fits_1280": lambda a: _check_fits(a, 1280),
-    "fits_390": lambda a: _check_fits(a, 390),
-    "raw_tex": _check_text("tex", "raw TeX in the text"),
-    "copyright": _check_text("copyright", "\"©\" in the text"),
-    "tqdm": _check_text("tqdm", "progress-bar residue"),
-    "empty_output": _check_text("empty_outputs", "empty output boxes"),
-    "solution_markers": _check_text("markers", "nbgrader solution markers in a cell"),
-    "figure_text": _check_figure_text,
-    "diagrams": _check_diagrams,
-    "axe_light": _check_axe("light"),
-    "axe_dark": _check_axe("dark"),
-}
-assert set(CHECK_FUNCTIONS) == set(QUALITY_CHECKS)
-
-
 def _quality_params():
     params = []
     for entry in PAGES:
