@@ -21,7 +21,7 @@ from .rnn import (
     rnn_step_forward,
 )
 from .text import Vocabulary, sample
-from .train import History, train
+from .train import History, TrainingDiverged, train
 # Gated cells (chapter "Gated cells: LSTM and GRU")
 from .gru import GRUCache, GRUStepCache, gru_backward, gru_forward, gru_step_backward, gru_step_forward, init_gru
 from .lstm import LSTMCache, LSTMStepCache, init_lstm, lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
@@ -34,7 +34,7 @@ __all__ = [
     "activate", "activation_derivative", "sigmoid", "softmax", "log_softmax", "cross_entropy",
     "gradcheck", "numerical_gradient", "rel_error",
     "SGD", "Adagrad", "Adam", "clip_grad_norm", "clip_grad_value", "global_norm",
-    "train", "History", "sample", "Vocabulary",
+    "train", "History", "TrainingDiverged", "sample", "Vocabulary",
     "init_lstm", "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
     "LSTMCache", "LSTMStepCache",
     "init_gru", "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",

@@ -30,12 +30,12 @@ The lecture's four examples::
     L^(t) = (1/B) sum_b -log softmax(o^(t))[y^(t)],  J = sum_t L^(t),
 
 with W, U, V, b and c as single shared nodes feeding every step. :func:`draw` draws any graph
-with plotly in a layered left-to-right layout (no Graphviz needed).
+as SVG, laid out by Graphviz ``dot`` (:mod:`rnnlib.diagrams.graphs`); without Graphviz it falls
+back to :func:`layout`, a layered left-to-right layout, with one warning.
 """
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
@@ -562,12 +562,25 @@ def square(x, name=None):
     return Square().apply(x, name=name)
 
 
+def _check_axis(x, axis):
+    """axis: None or an int that names an axis of x (negative counts from the end)."""
+    if axis is None:
+        return None
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be None or an int, got {type(axis).__name__} {axis!r}")
+    ndim = _as_variable(x).value.ndim
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be in [{-ndim}, {ndim}) for an input of shape "
+                         f"{_as_variable(x).shape}, got {axis}")
+    return int(axis)
+
+
 def sum(x, axis=None, name=None):  # noqa: A001 - the lecture's name for the operation
-    return Sum(axis=axis).apply(x, name=name)
+    return Sum(axis=_check_axis(x, axis)).apply(x, name=name)
 
 
 def mean(x, axis=None, name=None):
-    return Mean(axis=axis).apply(x, name=name)
+    return Mean(axis=_check_axis(x, axis)).apply(x, name=name)
 
 
 def exp(x, name=None):
@@ -611,6 +624,9 @@ ACTIVATIONS = {"tanh": tanh, "relu": relu, "identity": identity, "sigmoid": sigm
 def _check_outputs(outputs):
     if isinstance(outputs, Variable):
         return [outputs]
+    if not isinstance(outputs, (list, tuple)):
+        raise TypeError("outputs must be a Variable or a non-empty list of Variables, got "
+                        f"{type(outputs).__name__}")
     outputs = list(outputs)
     if not outputs or not all(isinstance(v, Variable) for v in outputs):
         raise TypeError("outputs must be a Variable or a non-empty list of Variables")
@@ -713,6 +729,15 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
             raise KeyError(f"params is missing {key!r}")
     if activation not in ("tanh", "relu", "identity"):
         raise ValueError(f"activation must be 'tanh', 'relu' or 'identity', got {activation!r}")
+    for key in ("W", "U", "b", "V", "c"):
+        if key in params:
+            try:
+                value = np.asarray(params[key], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"params[{key!r}] must be a numeric array, got "
+                                f"{type(params[key]).__name__}") from None
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"params[{key!r}] contains NaN or inf")
     W_, U_, b_ = (np.asarray(params[k], dtype=np.float64) for k in ("W", "U", "b"))
     if W_.ndim != 2 or W_.shape[0] != W_.shape[1]:
         raise ValueError(f"params['W'] must be square (m, m), got shape {W_.shape}")
@@ -721,7 +746,12 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
         raise ValueError(f"params['U'] must have shape ({m}, d), got {U_.shape}")
     if b_.shape != (m,):
         raise ValueError(f"params['b'] must have shape ({m},), got {b_.shape}")
-    x = np.asarray(x, dtype=np.float64)
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"x must be a numeric array, got {type(x).__name__}") from None
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x contains NaN or inf")
     if x.ndim == 2:
         x = x[:, None, :]
     if x.ndim != 3 or x.shape[2] != U_.shape[1]:
@@ -753,6 +783,8 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
     if h0 is None:
         h0 = np.zeros((B, m))
     h0 = np.asarray(h0, dtype=np.float64)
+    if not np.all(np.isfinite(h0)):
+        raise ValueError("h0 contains NaN or inf")
     if h0.shape == (m,):
         h0 = np.broadcast_to(h0, (B, m)).copy()
     if h0.shape != (B, m):
@@ -763,6 +795,12 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
             y = y[:, None]
         if y.shape != (T, B):
             raise ValueError(f"y must have shape ({T}, {B}), got {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise TypeError(f"y must hold integer class indices, got dtype {y.dtype}")
+        C = np.asarray(params["V"]).shape[0]
+        if y.size and (y.min() < 0 or y.max() >= C):
+            raise ValueError(f"y must hold classes in [0, {C}), got values from {y.min()} "
+                             f"to {y.max()}")
     f = ACTIVATIONS[activation]
 
     h = [variable(h0, "h^(0)")]
@@ -786,15 +824,22 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
 
 
 # --------------------------------------------------------------------------------------------
-# Drawing: a layered left-to-right layout, drawn with plotly
+# Drawing: laid out by Graphviz dot (rnnlib.diagrams.graphs); layout() is the fallback
 # --------------------------------------------------------------------------------------------
-# Okabe-Ito colours (colour-blind safe)
-COLORS = {"input": "#56B4E9", "parameter": "#E69F00", "constant": "#BBBBBB",
-          "intermediate": "#FFFFFF", "output": "#009E73", "operation": "#F0E442"}
 
 
 def layout(outputs, parameters_on_top=False):
-    """Positions {node: (x, y)} for the variables and operations of the graph.
+    """Positions {node id: (x, y)} of the graph's variables and operations in rnnlib's own
+    layered left-to-right layout, with the variables and operations (see :func:`_layout`).
+    It is what :func:`draw` uses when Graphviz is not installed."""
+    if not isinstance(parameters_on_top, bool):
+        raise TypeError(f"parameters_on_top must be True or False, got {parameters_on_top!r}")
+    return _layout(outputs, parameters_on_top)
+
+
+def _layout(outputs, parameters_on_top):
+    """Positions {node: (x, y)} for the variables and operations of the graph (arguments are
+    checked by :func:`layout`).
 
     Layers run left to right: an operation sits one layer right of its rightmost input, its
     output one layer further; a leaf, and the result of an operation on leaves only, sits just
@@ -886,94 +931,34 @@ def layout(outputs, parameters_on_top=False):
     return {key: coords[key] for key in coords}, variables, operations
 
 
-def _html(label):
-    label = re.sub(r"\^\(([^)]*)\)", r"<sup>(\1)</sup>", label)
-    return label
-
-
-def _summary(array):
-    array = np.asarray(array)
-    if array.size <= 4:
-        return np.array2string(np.round(array.astype(float), 4), separator=", ")
-    return f"shape {array.shape}, norm {np.linalg.norm(array):.4g}"
-
-
 def draw(outputs, show_grads=False, parameters_on_top=False, title=None, width=None,
          height=None):
-    """Draw the graph computing ``outputs`` (a Variable or a list) as a plotly figure.
+    """Draw the graph computing ``outputs`` (a Variable or a list) as an SVG diagram.
 
-    Variables are circles (blue inputs, orange parameters, grey constants, white intermediates,
-    green outputs), operations are yellow squares labelled with their symbol, arrows point
-    from inputs to operations to results. Hovering shows each value (and with ``show_grads``,
-    its gradient; call ``backward()`` first).
+    Returns an :class:`rnnlib.diagrams.Diagram`: it shows itself in Jupyter and on the book's
+    pages (``.show()`` works too), ``.svg`` is the drawing and ``.alt`` describes it in words.
+    Graphviz ``dot`` lays the graph out (left to right; an unrolled RNN's steps side by side,
+    bottom to top, each shared parameter one node beside the steps that use it). Variables
+    have their role's shape and colour (inputs blue rectangles, parameters orange, constants
+    grey dashed, intermediate values white circles, hidden states green circles, outputs
+    purple, losses vermillion hexagons), operations are yellow ellipses with their symbol.
+    Hovering a node shows its value (with ``show_grads``, also its gradient; call
+    ``backward()`` first). ``title`` is shown as the caption; ``width`` is the largest width in
+    px (default: the book's 688 px column). ``parameters_on_top`` puts the parameters in the
+    first rank of a left-to-right graph. ``height`` is accepted and ignored (the height follows
+    the layout). Without Graphviz the layout falls back to :func:`layout`, with one warning.
     """
-    import plotly.graph_objects as go
-
     outs = _check_outputs(outputs)
-    coords, variables, operations = layout(outs, parameters_on_top=parameters_on_top)
-    names = {}
-    out_ids = {id(v) for v in outs}
+    if not isinstance(show_grads, bool):
+        raise TypeError(f"show_grads must be True or False, got {show_grads!r}")
+    if not isinstance(parameters_on_top, bool):
+        raise TypeError(f"parameters_on_top must be True or False, got {parameters_on_top!r}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
+    if height is not None and (isinstance(height, bool) or not isinstance(height, (int, float))
+                               or height <= 0):
+        raise ValueError(f"height must be a positive number of px or None, got {height!r}")
+    from .diagrams.graphs import draw_graph
 
-    annotations = []
-    for op in operations:
-        x1, y1 = coords[id(op)]
-        for u in op.inputs:
-            x0, y0 = coords[id(u)]
-            annotations.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x",
-                                    ayref="y", showarrow=True, arrowhead=2, arrowsize=1,
-                                    arrowwidth=1.2, arrowcolor="#555555", standoff=13,
-                                    startstandoff=13, text=""))
-        x2, y2 = coords[id(op.output)]
-        annotations.append(dict(x=x2, y=y2, ax=x1, ay=y1, xref="x", yref="y", axref="x",
-                                ayref="y", showarrow=True, arrowhead=2, arrowsize=1,
-                                arrowwidth=1.2, arrowcolor="#555555", standoff=13,
-                                startstandoff=13, text=""))
-    traces = []
-    groups = {}
-    for v in variables:
-        kind = "output" if id(v) in out_ids else v.kind
-        groups.setdefault(kind, []).append(v)
-    for kind in ("input", "parameter", "constant", "intermediate", "output"):
-        members = groups.get(kind, [])
-        if not members:
-            continue
-        hover = []
-        for v in members:
-            text = f"{_html(_label(v, names))} ({v.kind})<br>value: {_summary(v.value)}"
-            if show_grads:
-                grad = "none" if v.grad is None else _summary(v.grad)
-                text += f"<br>gradient: {grad}"
-            hover.append(text)
-        traces.append(go.Scatter(
-            x=[coords[id(v)][0] for v in members], y=[coords[id(v)][1] for v in members],
-            mode="markers+text", name=kind,
-            text=[_html(_label(v, names)) for v in members], textposition="middle center",
-            textfont=dict(size=12, color="#000000"),
-            marker=dict(size=28, color=COLORS[kind], symbol="circle",
-                        line=dict(width=1.5, color="#333333")),
-            hovertext=hover, hoverinfo="text"))
-    if operations:
-        traces.append(go.Scatter(
-            x=[coords[id(op)][0] for op in operations], y=[coords[id(op)][1] for op in operations],
-            mode="markers+text", name="operation",
-            text=[op.symbol for op in operations], textposition="middle center",
-            textfont=dict(size=10, color="#000000"),
-            marker=dict(size=30, color=COLORS["operation"], symbol="square",
-                        line=dict(width=1.5, color="#333333")),
-            hovertext=[f"operation {op.symbol}" for op in operations], hoverinfo="text"))
-    xs = [c[0] for c in coords.values()]
-    ys = [c[1] for c in coords.values()]
-    span_x = max(xs) - min(xs) + 1
-    span_y = max(ys) - min(ys) + 1
-    if width is None and span_x > 14:                  # wide graphs: 50 px per layer
-        width = int(50 * span_x)
-    fig = go.Figure(traces)
-    fig.update_layout(
-        title=title, annotations=annotations, showlegend=True, plot_bgcolor="white",
-        width=width,                                   # None: the page's width
-        height=height or int(min(700, 160 + 60 * span_y)),
-        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-        legend=dict(orientation="h", y=-0.02, yanchor="top"),
-        xaxis=dict(visible=False, range=[min(xs) - 0.6, max(xs) + 0.6]),
-        yaxis=dict(visible=False, range=[min(ys) - 0.6, max(ys) + 0.6]))
-    return fig
+    return draw_graph(outs, show_grads=show_grads, parameters_on_top=parameters_on_top,
+                      title=title, width=width)

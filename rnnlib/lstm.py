@@ -36,15 +36,38 @@ each step works in place on preallocated arrays (sigmoid(a) is computed as (1 + 
 """
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._checks import as_float_array, check_float_dtype, check_mask, check_params, check_positive_int, check_shape
-from .rnn import _check_state, rnn_loss
-from .losses import softmax
+from ._checks import (
+    DEFAULT_MAX_BYTES,
+    as_float_array,
+    as_generator,
+    check_allocation,
+    check_cache,
+    check_float_dtype,
+    check_mask,
+    check_number,
+    check_params,
+    check_positive_int,
+    check_shape,
+)
+from .losses import _softmax
+from .rnn import (
+        _check_initial,
+    _check_loss_inputs,
+    _check_sequence_mask,
+    _check_state,
+    _warn_backward_nonfinite,
+    _check_x,
+    _rnn_loss,
+    _warn_overflow,
+)
+
+__all__ = ["init_lstm", "lstm_step_forward", "lstm_step_backward", "lstm_forward",
+           "lstm_backward", "LSTMCache", "LSTMStepCache"]
 
 GATES = ("i", "f", "o", "g")
 PARAM_NAMES = tuple(f"{M}_{k}" for k in GATES for M in ("W", "U", "b")) + ("V", "c")
@@ -57,7 +80,8 @@ STEP_PARAM_NAMES = PARAM_NAMES[:-2]
 def check_gated_params(params, gates, output=True):
     """Validate a params dict with W_k (m, m), U_k (m, d), b_k (m,) for each gate k (plus V, c).
 
-    Returns (dtype, m, d, C) (C is None when output is False).
+    Every key present, one float dtype, all entries finite. Returns (dtype, m, d, C) (C is
+    None when output is False).
     """
     names = [f"{M}_{k}" for k in gates for M in ("W", "U", "b")] + (["V", "c"] if output else [])
     dtype = check_params(params, names)
@@ -80,32 +104,51 @@ def check_gated_params(params, gates, output=True):
     return dtype, m, d, C
 
 
-def init_gated(d, m, C, gates, seed=0, dtype=np.float64):
-    """W_k (m, m) ~ N(0, 1/m), U_k (m, d) ~ N(0, 1/d), b_k = 0 for each gate; V ~ N(0, 1/m), c = 0."""
+def _init_gated(d, m, C, gates, rng, dtype):
+    """W_k, U_k ~ N(0, 1/fan_in), b_k = 0 per gate; V ~ N(0, 1/m), c = 0.
+
+    Arguments are checked by `init_gated`.
+    """
+    def normal(shape, fan_in):
+        return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(dtype)
+
+    params = {}
+    for k in gates:
+        params[f"W_{k}"] = normal((m, m), m)             # (m, m)
+        params[f"U_{k}"] = normal((m, d), d)             # (m, d)
+        params[f"b_{k}"] = np.zeros(m, dtype=dtype)      # (m,)
+    params["V"] = normal((C, m), m)                      # (C, m)
+    params["c"] = np.zeros(C, dtype=dtype)               # (C,)
+    return params
+
+
+def init_gated(d, m, C, gates, seed=0, dtype=np.float64, max_bytes=DEFAULT_MAX_BYTES):
+    """W_k (m, m) ~ N(0, 1/m), U_k (m, d) ~ N(0, 1/d), b_k = 0 for each gate; V ~ N(0, 1/m), c = 0.
+
+    seed: None, a non-negative int or a np.random.Generator; dtype: float64 or float32;
+    max_bytes: refuse (before allocating) parameters larger than this (default 2 GiB).
+    """
     d = check_positive_int("d", d)
     m = check_positive_int("m", m)
     C = check_positive_int("C", C)
     dtype = check_float_dtype(dtype)
-    rng = np.random.default_rng(seed)
-    params = {}
-    for k in gates:
-        params[f"W_{k}"] = (rng.standard_normal((m, m)) / np.sqrt(m)).astype(dtype)    # (m, m)
-        params[f"U_{k}"] = (rng.standard_normal((m, d)) / np.sqrt(d)).astype(dtype)    # (m, d)
-        params[f"b_{k}"] = np.zeros(m, dtype=dtype)                                   # (m,)
-    params["V"] = (rng.standard_normal((C, m)) / np.sqrt(m)).astype(dtype)             # (C, m)
-    params["c"] = np.zeros(C, dtype=dtype)                                            # (C,)
-    return params
+    rng = as_generator(seed)
+    G = len(gates)
+    check_allocation(f"d={d}, m={m}, C={C}", [(G * m, m), (G * m, d), (C, m), (G * m,), (C,)],
+                     np.float64, max_bytes)
+    return _init_gated(d, m, C, gates, rng, dtype)
 
 
-def init_lstm(d, m, C, seed=0, dtype=np.float64, forget_bias=1.0):
+def init_lstm(d, m, C, seed=0, dtype=np.float64, forget_bias=1.0, max_bytes=DEFAULT_MAX_BYTES):
     """Random parameters of an LSTM with input size d, hidden size m and C output classes.
 
     Weights as for the RNN (N(0, 1/fan_in)), biases zero except the forget gate's b_f, which is
     ``forget_bias`` (default 1, so the cell starts by remembering). Same seed, same numbers.
+    seed: None, a non-negative int or a np.random.Generator; dtype: float64 or float32;
+    max_bytes: refuse (before allocating) parameters larger than this (default 2 GiB).
     """
-    if isinstance(forget_bias, bool) or not isinstance(forget_bias, numbers.Real) or not np.isfinite(forget_bias):
-        raise TypeError(f"forget_bias must be a finite number, got {forget_bias!r}")
-    params = init_gated(d, m, C, GATES, seed=seed, dtype=dtype)
+    forget_bias = check_number("forget_bias", forget_bias)
+    params = init_gated(d, m, C, GATES, seed=seed, dtype=dtype, max_bytes=max_bytes)
     params["b_f"] += params["b_f"].dtype.type(forget_bias)                           # (m,)
     return params
 
@@ -127,25 +170,27 @@ def unstack_grads(dW, dU, db, gates):
     return grads
 
 
+def _check_gated_inputs(x, h0, mask, dtype, m, d, C=None, name_h0="h0",
+                        max_bytes=DEFAULT_MAX_BYTES, per_step=4):
+    """x (T, B, d) or (T, d), h0, mask; returns (x (T, B, d), h0 as given or zeros, mask, single).
+
+    per_step: arrays of (B, m) the forward pass keeps per step (for the size guard).
+    """
+    x, single = _check_x(x, dtype, d, "a recurrent net", "from the U matrices")
+    T, B, _ = x.shape
+    if C is not None:
+        check_allocation(f"x of shape {x.shape} with m={m}, C={C}",
+                         [(T + 1, B, per_step * m), (T, B, 2 * C)], dtype, max_bytes)
+    h0 = _check_initial(name_h0, h0, B, m, dtype)                                     # (B, m) or (m,)
+    mask = _check_sequence_mask(mask, single, T, B)
+    return x, h0, mask, single
+
+
 def check_gated_sequence(x, h0, mask, dtype, m, d, name_h0="h0"):
-    """Validate x (T, B, d) or (T, d), h0, mask; returns (x, h0, h0_shape, mask, single)."""
-    x = as_float_array("x", x, dtype=dtype, ndim=(2, 3))
-    single = x.ndim == 2
-    x = x[:, None, :] if single else x                                                # (T, B, d)
-    T, B, d_x = x.shape
-    if T == 0:
-        raise ValueError(f"x has zero time steps (shape {x.shape}); a recurrent net needs T >= 1")
-    if B == 0:
-        raise ValueError(f"x has an empty batch (shape {x.shape}); B must be at least 1")
-    if d_x != d:
-        shown = (T, d_x) if single else x.shape
-        raise ValueError(f"x must have shape (T, B, d) with d={d} from the U matrices, got {shown}")
-    h0_shape = (m,) if (h0 is not None and np.ndim(h0) == 1) else (B, m)
-    h0 = _check_state(name_h0, h0, B, m, dtype)                                       # (B, m)
-    if single and mask is not None and np.ndim(mask) == 1:
-        mask = np.asarray(mask)[:, None]                                              # (T,) -> (T, 1)
-    mask = check_mask(mask, T, B)
-    return x, h0, h0_shape, mask, single
+    """Validate x (T, B, d) or (T, d), h0, mask; returns (x, h0 (B, m), h0_shape, mask, single)."""
+    x, h0, mask, single = _check_gated_inputs(x, h0, mask, dtype, m, d, name_h0=name_h0)
+    h0_shape = h0.shape
+    return x, np.broadcast_to(h0, (x.shape[1], m)).copy(), h0_shape, mask, single
 
 
 def check_step_inputs(params_dtype, d, m, x_t, mask_t):
@@ -155,6 +200,8 @@ def check_step_inputs(params_dtype, d, m, x_t, mask_t):
     x_t = x_t[None, :] if single else x_t                                             # (B, d)
     check_shape("x_t", x_t, (None, d), f"(B, d) with d={d} from the U matrices")
     B = x_t.shape[0]
+    if B == 0:
+        raise ValueError(f"x_t has an empty batch (shape {x_t.shape}); B must be at least 1")
     if mask_t is not None:
         mask_t = check_mask(mask_t, B, name="mask_t")                                 # (B,) bool
     return x_t, mask_t, single, B
@@ -177,7 +224,7 @@ def state_grad(dstate, shape):
 # The cell's math, shared by the step functions and the sequence loop
 # ----------------------------------------------------------------------------------------------
 def _sigmoid_(a):
-    """sigmoid(a) = (1 + tanh(a/2)) / 2, computed in place (no overflow, dtype kept, fast)."""
+    """sigmoid(a) = (1 + tanh(a/2)) / 2 in place (no overflow, dtype kept)."""
     a *= 0.5
     np.tanh(a, out=a)
     a += 1
@@ -188,37 +235,41 @@ def _sigmoid_(a):
 def _lstm_cell(z, s_prev, s, tanh_s, h):
     """One LSTM cell update, in place.
 
-    z (B, 4m) holds the stacked pre-activations b_k + W_k h^(t-1) + U_k x^(t), k = i, f, o, g,
+    z (B, 4m) holds the stacked b_k + W_k h^(t-1) + U_k x^(t), k = i, f, o, g,
     and becomes the gates:
 
         i, f, q = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o),   g = tanh(z_g)
-        s^(t) = f * s^(t-1) + i * g,                          h^(t) = q * tanh(s^(t))
+        s^(t) = f * s^(t-1) + i * g,       h^(t) = q * tanh(s^(t))
 
-    s^(t), tanh(s^(t)) and h^(t) are written into s, tanh_s and h (B, m). Returns views i, f, q, g.
+    s^(t), tanh(s^(t)) and h^(t) go into s, tanh_s, h (B, m).
+    Returns the views i, f, q, g.
     """
     m = s_prev.shape[1]
-    _sigmoid_(z[:, : 3 * m])                                                          # (B, 3m) i, f, q
-    np.tanh(z[:, 3 * m:], out=z[:, 3 * m:])                                           # (B, m) g
-    i, f, q, g = z[:, :m], z[:, m: 2 * m], z[:, 2 * m: 3 * m], z[:, 3 * m:]           # (B, m) views
-    np.multiply(f, s_prev, out=s)                                                     # (B, m) f * s^(t-1)
-    s += i * g                                                                        # (B, m) s^(t) = f s^(t-1) + i g
-    np.tanh(s, out=tanh_s)                                                            # (B, m)
-    np.multiply(q, tanh_s, out=h)                                                     # (B, m) h^(t) = q tanh(s^(t))
+    _sigmoid_(z[:, : 3 * m])                             # (B, 3m) i, f, q
+    np.tanh(z[:, 3 * m:], out=z[:, 3 * m:])              # (B, m) g
+    i, f = z[:, :m], z[:, m: 2 * m]                      # (B, m) views
+    q, g = z[:, 2 * m: 3 * m], z[:, 3 * m:]              # (B, m) views
+    np.multiply(f, s_prev, out=s)                        # (B, m) f * s^(t-1)
+    s += i * g                                           # (B, m) s^(t)
+    np.tanh(s, out=tanh_s)                               # (B, m) tanh(s^(t))
+    np.multiply(q, tanh_s, out=h)                        # (B, m) h^(t)
     return i, f, q, g
 
 
 def _lstm_cell_backward(dh, ds_next, i, f, q, g, s_prev, tanh_s, dz):
-    """Write dJ/dz (B, 4m) into dz; return the gradient reaching s^(t-1) through the forget gate.
+    """Write dJ/dz (B, 4m) into dz; return the gradient reaching s^(t-1).
 
     dh: dJ/dh^(t); ds_next: dJ/ds^(t) from later steps (not through h^(t)).
     """
     m = s_prev.shape[1]
-    ds = ds_next + dh * q * (1 - tanh_s * tanh_s)                                     # (B, m) dJ/ds^(t)
-    np.multiply(ds * g, i * (1 - i), out=dz[:, :m])                                   # (B, m) di * sigmoid'
-    np.multiply(ds * s_prev, f * (1 - f), out=dz[:, m: 2 * m])                        # (B, m) df * sigmoid'
-    np.multiply(dh * tanh_s, q * (1 - q), out=dz[:, 2 * m: 3 * m])                    # (B, m) dq * sigmoid'
-    np.multiply(ds * i, 1 - g * g, out=dz[:, 3 * m:])                                 # (B, m) dg * tanh'
-    return ds * f                                                                     # (B, m)
+    ds = ds_next + dh * q * (1 - tanh_s * tanh_s)        # (B, m) dJ/ds^(t)
+    di, df = ds * g, ds * s_prev                         # (B, m) each
+    dq, dg = dh * tanh_s, ds * i                         # (B, m) each
+    np.multiply(di, i * (1 - i), out=dz[:, :m])          # (B, m) di sigmoid'
+    np.multiply(df, f * (1 - f), out=dz[:, m: 2 * m])    # (B, m) df sigmoid'
+    np.multiply(dq, q * (1 - q), out=dz[:, 2 * m: 3 * m])  # (B, m) dq sigmoid'
+    np.multiply(dg, 1 - g * g, out=dz[:, 3 * m:])        # (B, m) dg tanh'
+    return ds * f                                        # (B, m) dJ/ds^(t-1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -239,6 +290,30 @@ class LSTMStepCache(NamedTuple):
     single: bool                    # inputs were one example, (d,) and (m,)
 
 
+def _lstm_step_forward(params, x_t, h_prev, s_prev, mask_t=None):
+    """One LSTM step (arguments are checked by `lstm_step_forward`).
+
+        z = b + W h^(t-1) + U x^(t)      the four gates stacked, (B, 4m)
+        i, f, q, g = sigmoid, sigmoid, sigmoid, tanh of z's blocks
+        s^(t) = f * s^(t-1) + i * g,     h^(t) = q * tanh(s^(t))
+
+    x_t (B, d), h_prev and s_prev (B, m), mask_t (B,) bool or None.
+    """
+    W, U, b = stack_gates(params, GATES)                 # (4m, m), (4m, d)
+    B, m = h_prev.shape
+    z = b + h_prev @ W.T + x_t @ U.T                     # (B, 4m)
+    s_t = np.empty((B, m), dtype=z.dtype)                # (B, m)
+    tanh_s = np.empty((B, m), dtype=z.dtype)             # (B, m)
+    h_t = np.empty((B, m), dtype=z.dtype)                # (B, m)
+    i, f, q, g = _lstm_cell(z, s_prev, s_t, tanh_s, h_t)  # (B, m) each
+    if mask_t is not None:
+        h_t = np.where(mask_t[:, None], h_t, h_prev)     # (B, m) padded: keep h
+        s_t = np.where(mask_t[:, None], s_t, s_prev)     # (B, m) padded: keep s
+    cache = LSTMStepCache(x_t, h_prev, s_prev, i, f, q, g, tanh_s, mask_t,
+                          False)
+    return h_t, s_t, cache
+
+
 def lstm_step_forward(params, x_t, h_prev, s_prev, mask_t=None):
     """One LSTM step (the module docstring's equations for one t).
 
@@ -251,19 +326,39 @@ def lstm_step_forward(params, x_t, h_prev, s_prev, mask_t=None):
     x_t, mask_t, single, B = check_step_inputs(dtype, d, m, x_t, mask_t)
     h_prev = _check_state("h_prev", h_prev, B, m, dtype)                             # (B, m)
     s_prev = _check_state("s_prev", s_prev, B, m, dtype)                             # (B, m)
-    W, U, b = stack_gates(params, GATES)                                              # (4m, m), (4m, d), (4m,)
-
-    z = b + h_prev @ W.T + x_t @ U.T                                                  # (B, 4m) all gates
-    s_t, tanh_s, h_t = (np.empty((B, m), dtype=dtype) for _ in range(3))              # (B, m) each
-    i, f, q, g = _lstm_cell(z, s_prev, s_t, tanh_s, h_t)                              # (B, m) each
-    if mask_t is not None:
-        h_t = np.where(mask_t[:, None], h_t, h_prev)                                  # (B, m) padded: keep h
-        s_t = np.where(mask_t[:, None], s_t, s_prev)                                  # (B, m) padded: keep s
-
-    cache = LSTMStepCache(x_t, h_prev, s_prev, i, f, q, g, tanh_s, mask_t, single)
+    with np.errstate(over="ignore", invalid="ignore"):
+        h_t, s_t, cache = _lstm_step_forward(params, x_t, h_prev, s_prev, mask_t)
     if single:
-        return h_t[0], s_t[0], cache
+        return h_t[0], s_t[0], cache._replace(single=True)
     return h_t, s_t, cache
+
+
+def _lstm_step_backward(params, dh_t, ds_t, cache):
+    """Local gradients of one LSTM step (checked by `lstm_step_backward`).
+
+        ds^(t)   = ds_t + dh_t * q * (1 - tanh²(s^(t)))
+        ds^(t-1) = f * ds^(t)          (the constant error carousel)
+        dz = [ds g i(1-i), ds s^(t-1) f(1-f), dh tanh(s) q(1-q),
+              ds i (1-g²)]
+        dh^(t-1) = W^T dz,  dx^(t) = U^T dz,  dW_k = dz_k h^(t-1)^T
+
+    dh_t, ds_t (B, m). Returns (dx_t, dh_prev, ds_prev, grads).
+    """
+    W, U, _ = stack_gates(params, GATES)                 # (4m, m), (4m, d)
+    x_t, h_prev, s_prev, i, f, q, g, tanh_s, mask_t, _ = cache
+    B, m = h_prev.shape
+    dz = np.empty((B, 4 * m), dtype=h_prev.dtype)        # (B, 4m)
+    ds_prev = _lstm_cell_backward(dh_t, ds_t, i, f, q, g, s_prev, tanh_s, dz)
+    if mask_t is not None:
+        dz *= mask_t[:, None]                            # (B, 4m) padded: 0
+    dh_prev = dz @ W                                     # (B, m)
+    dx_t = dz @ U                                        # (B, d)
+    if mask_t is not None:
+        real = mask_t[:, None]                           # (B, 1)
+        dh_prev = np.where(real, dh_prev, dh_t)          # (B, m) h passes on
+        ds_prev = np.where(real, ds_prev, ds_t)          # (B, m) s passes on
+    dW, dU, db = dz.T @ h_prev, dz.T @ x_t, dz.sum(axis=0)  # (4m, m), (4m, d)
+    return dx_t, dh_prev, ds_prev, unstack_grads(dW, dU, db, GATES)
 
 
 def lstm_step_backward(params, dh_t, ds_t, cache):
@@ -278,25 +373,16 @@ def lstm_step_backward(params, dh_t, ds_t, cache):
     At a padded example (mask_t False) both gradients pass straight to the previous step.
     Returns (dx_t, dh_prev, ds_prev, grads) with grads keyed W_k, U_k, b_k for k in i, f, o, g.
     """
-    check_gated_params(params, GATES, output=False)
-    if not isinstance(cache, LSTMStepCache):
-        raise TypeError(f"cache must be the LSTMStepCache returned by lstm_step_forward, got {type(cache).__name__}")
-    x_t, h_prev, s_prev, i, f, q, g, tanh_s, mask_t, single = cache
-    W, U, _ = stack_gates(params, GATES)                                              # (4m, m), (4m, d)
-    dh_t = check_upstream("dh_t", dh_t, h_prev.shape, h_prev.dtype)                   # (B, m)
-    ds_t = check_upstream("ds_t", ds_t, s_prev.shape, s_prev.dtype)                   # (B, m)
-
-    dz = np.empty((dh_t.shape[0], 4 * h_prev.shape[1]), dtype=h_prev.dtype)           # (B, 4m)
-    ds_prev = _lstm_cell_backward(dh_t, ds_t, i, f, q, g, s_prev, tanh_s, dz)         # (B, m)
-    if mask_t is not None:
-        dz *= mask_t[:, None]                                                         # (B, 4m) padded: no update
-    dh_prev = dz @ W                                                                  # (B, m)
-    dx_t = dz @ U                                                                     # (B, d)
-    if mask_t is not None:
-        dh_prev = np.where(mask_t[:, None], dh_prev, dh_t)                            # (B, m) h^(t) = h^(t-1)
-        ds_prev = np.where(mask_t[:, None], ds_prev, ds_t)                            # (B, m) s^(t) = s^(t-1)
-    grads = unstack_grads(dz.T @ h_prev, dz.T @ x_t, dz.sum(axis=0), GATES)         # (m, m), (m, d), (m,)
-    if single:
+    dtype, m, d, _ = check_gated_params(params, GATES, output=False)
+    state = (None, m)
+    check_cache(cache, LSTMStepCache, "lstm_step_forward",
+                {"x_t": (None, d), "h_prev": state, "s_prev": state, "i": state, "f": state,
+                 "q": state, "g": state, "tanh_s": state}, dtype)
+    h_prev, s_prev = cache.h_prev, cache.s_prev
+    dh_t = check_upstream("dh_t", dh_t, h_prev.shape, dtype)                         # (B, m)
+    ds_t = check_upstream("ds_t", ds_t, s_prev.shape, dtype)                         # (B, m)
+    dx_t, dh_prev, ds_prev, grads = _lstm_step_backward(params, dh_t, ds_t, cache)
+    if cache.single:
         return dx_t[0], dh_prev[0], ds_prev[0], grads
     return dx_t, dh_prev, ds_prev, grads
 
@@ -326,42 +412,114 @@ class LSTMCache:
         return getattr(self, key)
 
 
-def lstm_forward(params, x, h0=None, c0=None, mask=None):
+def _lstm_forward(params, x, h0, c0, mask=None):
+    """Run the LSTM over all T steps (arguments are checked by `lstm_forward`).
+
+    For each t: z = b + W h^(t-1) + U x^(t) (the four gates stacked), then
+    `_lstm_cell` gives i, f, q, g, s^(t), h^(t); o^(t) = c + V h^(t).
+    x (T, B, d), h0 and c0 (B, m) or (m,), mask (T, B) bool or None.
+    """
+    W, U, b = stack_gates(params, GATES)                 # (4m, m), (4m, d)
+    V, c = params["V"], params["c"]
+    (T, B, d), m = x.shape, W.shape[1]
+    z = (x.reshape(T * B, d) @ U.T).reshape(T, B, 4 * m)  # (T, B, 4m)
+    z += b                                               # b + U x^(t)
+    h = np.empty((T + 1, B, m), dtype=W.dtype)           # (T+1, B, m)
+    s = np.empty((T + 1, B, m), dtype=W.dtype)           # (T+1, B, m)
+    tanh_s = np.empty((T, B, m), dtype=W.dtype)          # (T, B, m)
+    h[0], s[0] = h0, c0                                  # (B, m)
+    for t in range(1, T + 1):
+        z[t - 1] += h[t - 1] @ W.T                       # (B, 4m) + W h^(t-1)
+        _lstm_cell(z[t - 1], s[t - 1], s[t], tanh_s[t - 1], h[t])
+        if mask is not None:                             # padded: keep h, s
+            padded = ~mask[t - 1][:, None]               # (B, 1)
+            np.copyto(h[t], h[t - 1], where=padded)      # (B, m)
+            np.copyto(s[t], s[t - 1], where=padded)      # (B, m)
+    i, f, q, g = (z[:, :, k * m: (k + 1) * m] for k in range(4))  # (T, B, m)
+    o = h[1:] @ V.T + c                                  # (T, B, C)
+    y_hat = _softmax(o)                                  # (T, B, C)
+    return LSTMCache(x, h, s, i, f, q, g, tanh_s, o, y_hat, mask,
+                     np.shape(h0), np.shape(c0))
+
+
+def lstm_forward(params, x, h0=None, c0=None, mask=None, max_bytes=DEFAULT_MAX_BYTES):
     """Run the LSTM over a batch of sequences and keep what the backward pass needs.
 
     params: W_k (m, m), U_k (m, d), b_k (m,) for k in i, f, o, g; V (C, m), c (C,).
     x:      (T, B, d) inputs, or (T, d) for one sequence (then B = 1).
     h0, c0: (B, m) or (m,) initial hidden and cell state; None means zeros.
     mask:   (T, B) bool, True at real steps; None means every step is real.
+    max_bytes: refuse (before allocating) a cache larger than this (default 2 GiB).
     Returns an LSTMCache with h, s (T+1, B, m), gates i, f, q, g (T, B, m), o, y_hat (T, B, C).
     """
-    dtype, m, d, C = check_gated_params(params, GATES)
-    x, h0, h0_shape, mask, _ = check_gated_sequence(x, h0, mask, dtype, m, d)
-    T, B, _ = x.shape
-    c0_shape = (m,) if (c0 is not None and np.ndim(c0) == 1) else (B, m)
-    c0 = _check_state("c0", c0, B, m, dtype)                                          # (B, m)
-    W, U, b = stack_gates(params, GATES)                                              # (4m, m), (4m, d), (4m,)
-    V, c = params["V"], params["c"]
+    dims = check_gated_params(params, GATES)
+    x, h0, c0, mask = _check_lstm_inputs(dims, x, h0, c0, mask, max_bytes)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cache = _lstm_forward(params, x, h0, c0, mask)
+    _warn_overflow("lstm_forward", cache, "tanh")
+    return cache
 
-    gates = (x.reshape(T * B, d) @ U.T).reshape(T, B, 4 * m)                         # (T, B, 4m) all steps at once
-    gates += b                                                                        # b + U x^(t), becomes [i, f, q, g]
-    h = np.empty((T + 1, B, m), dtype=dtype)                                          # (T+1, B, m)
-    s = np.empty((T + 1, B, m), dtype=dtype)                                          # (T+1, B, m)
-    tanh_s = np.empty((T, B, m), dtype=dtype)                                         # (T, B, m)
-    h[0], s[0] = h0, c0
-    for t in range(1, T + 1):
-        z = gates[t - 1]                                                              # (B, 4m) view
-        z += h[t - 1] @ W.T                                                           # b + W h^(t-1) + U x^(t)
-        _lstm_cell(z, s[t - 1], s[t], tanh_s[t - 1], h[t])                            # gates, s^(t), h^(t)
-        if mask is not None:
-            padded = ~mask[t - 1][:, None]                                            # (B, 1)
-            np.copyto(h[t], h[t - 1], where=padded)                                   # padded: h^(t) = h^(t-1)
-            np.copyto(s[t], s[t - 1], where=padded)                                   # padded: s^(t) = s^(t-1)
-    i, f, q, g = (gates[:, :, k * m: (k + 1) * m] for k in range(4))                 # (T, B, m) views
-    o = h[1:] @ V.T + c                                                               # (T, B, C) o^(t) = c + V h^(t)
-    y_hat = softmax(o)                                                                # (T, B, C)
-    return LSTMCache(x=x, h=h, s=s, i=i, f=f, q=q, g=g, tanh_s=tanh_s, o=o, y_hat=y_hat, mask=mask,
-                     h0_shape=h0_shape, c0_shape=c0_shape)
+
+def _check_lstm_inputs(dims, x, h0, c0, mask, max_bytes=DEFAULT_MAX_BYTES):
+    """lstm_forward's data checks against params dims; returns (x, h0, c0, mask)."""
+    dtype, m, d, C = dims
+    x, h0, mask, _ = _check_gated_inputs(x, h0, mask, dtype, m, d, C, max_bytes=max_bytes,
+                                         per_step=7)
+    c0 = _check_initial("c0", c0, x.shape[1], m, dtype)                             # (B, m) or (m,)
+    return x, h0, c0, mask
+
+
+def _lstm_backward(params, cache, y):
+    """BPTT for the LSTM (arguments are checked by `lstm_backward`).
+
+    Backwards in time: dJ/dh^(t) = V^T dJ/do^(t) + W^T dz^(t+1), and
+    `_lstm_cell_backward` gives dz^(t) and dJ/ds^(t-1); then one product
+    per weight over all steps, e.g. dJ/dW_k = sum_t dz_k^(t) h^(t-1)^T.
+    """
+    W, U, _ = stack_gates(params, GATES)                 # (4m, m), (4m, d)
+    V = params["V"]
+    x, h, s, mask = cache.x, cache.h, cache.s, cache.mask
+    (T, B, d), m, C = x.shape, W.shape[1], V.shape[0]
+    loss, do = _rnn_loss(cache, y)                       # (T, B, C)
+    dh_out = do @ V                                      # (T, B, m)
+    dz = np.empty((T, B, 4 * m), dtype=W.dtype)          # (T, B, 4m)
+    dh_next = np.zeros((B, m), dtype=W.dtype)            # (B, m) from t+1
+    ds_next = np.zeros((B, m), dtype=W.dtype)            # (B, m) from t+1
+    gates = cache.i, cache.f, cache.q, cache.g           # (T, B, m) each
+    for t in range(T - 1, -1, -1):
+        dh = dh_out[t] + dh_next                         # (B, m) dJ/dh^(t)
+        i, f, q, g = (gate[t] for gate in gates)         # (B, m) each
+        ds_prev = _lstm_cell_backward(dh, ds_next, i, f, q, g, s[t],
+                                      cache.tanh_s[t], dz[t])
+        if mask is not None:                             # padded: pass on
+            real = mask[t][:, None]                      # (B, 1)
+            dz[t] *= real                                # (B, 4m)
+            dh_next = np.where(real, dz[t] @ W, dh)      # (B, m)
+            ds_next = np.where(real, ds_prev, ds_next)   # (B, m)
+        else:
+            dh_next = dz[t] @ W                          # (B, m) W^T dz^(t)
+            ds_next = ds_prev                            # (B, m)
+    dz_ = dz.reshape(T * B, 4 * m)                       # (T*B, 4m)
+    dW = dz_.T @ h[:-1].reshape(T * B, m)                # (4m, m)
+    dU = dz_.T @ x.reshape(T * B, d)                     # (4m, d)
+    grads = unstack_grads(dW, dU, dz_.sum(axis=0), GATES)
+    grads["V"] = do.reshape(T * B, C).T @ h[1:].reshape(T * B, m)  # (C, m)
+    grads["c"] = do.sum(axis=(0, 1))                     # (C,)
+    grads["h0"] = state_grad(dh_next, cache.h0_shape)    # (m,) or (B, m)
+    grads["c0"] = state_grad(ds_next, cache.c0_shape)    # (m,) or (B, m)
+    return loss, grads
+
+
+def _check_lstm_cache(cache, dims):
+    dtype, m, d, C = dims
+    check_cache(cache, LSTMCache, "lstm_forward",
+                {"x": (None, None, d), "h": (None, None, m), "o": (None, None, C)}, dtype)
+    T, B, _ = cache.x.shape
+    state, gate = (T + 1, B, m), (T, B, m)
+    check_cache(cache, LSTMCache, "lstm_forward",
+                {"h": state, "s": state, "i": gate, "f": gate, "q": gate, "g": gate,
+                 "tanh_s": gate, "o": (T, B, C), "y_hat": (T, B, C)})
+    return cache
 
 
 def lstm_backward(params, cache, y):
@@ -375,43 +533,10 @@ def lstm_backward(params, cache, y):
     dJ/dh^(t) = V^T dJ/do^(t) + W^T dz^(t+1) and dJ/ds^(t) from step t+1; every weight gradient
     is then one product over all steps, e.g. dJ/dW_k = sum_t dz_k^(t) h^(t-1)^T.
     """
-    dtype, m, d, C = check_gated_params(params, GATES)
-    if not isinstance(cache, LSTMCache):
-        raise TypeError(f"cache must be the LSTMCache returned by lstm_forward, got {type(cache).__name__}")
-    x, h, s, mask = cache.x, cache.h, cache.s, cache.mask
-    T, B, _ = x.shape
-    if h.shape[2] != m or cache.o.shape[2] != C or x.shape[2] != d:
-        raise ValueError("cache does not match params: it was made by lstm_forward with other parameter shapes")
-    W, U, _ = stack_gates(params, GATES)                                              # (4m, m), (4m, d)
-    V = params["V"]
-
-    loss, do = rnn_loss(cache, y)                                                     # do: (T, B, C)
-    dh_out = do @ V                                                                   # (T, B, m) V^T dJ/do^(t)
-    dz = np.empty((T, B, 4 * m), dtype=dtype)                                         # (T, B, 4m)
-    dh_next = np.zeros((B, m), dtype=dtype)                                           # (B, m) from step t+1
-    ds_next = np.zeros((B, m), dtype=dtype)                                           # (B, m) from step t+1
-    for t in range(T - 1, -1, -1):
-        dh = dh_out[t] + dh_next                                                      # (B, m) dJ/dh^(t)
-        ds_prev = _lstm_cell_backward(dh, ds_next, cache.i[t], cache.f[t], cache.q[t], cache.g[t],
-                                      s[t], cache.tanh_s[t], dz[t])                   # dz^(t) (B, 4m)
-        if mask is not None:
-            real = mask[t][:, None]                                                   # (B, 1)
-            dz[t] *= real                                                             # padded: no update
-            dh_next = np.where(real, dz[t] @ W, dh)                                   # (B, m)
-            ds_next = np.where(real, ds_prev, ds_next)                                # (B, m)
-        else:
-            dh_next = dz[t] @ W                                                       # (B, m) W^T dz^(t)
-            ds_next = ds_prev                                                         # (B, m) f * dJ/ds^(t)
-
-    dz_flat = dz.reshape(T * B, 4 * m)                                                # (T*B, 4m)
-    grads = unstack_grads(
-        dz_flat.T @ h[:-1].reshape(T * B, m),                                         # (4m, m) sum_t dz^(t) h^(t-1)^T
-        dz_flat.T @ x.reshape(T * B, d),                                              # (4m, d) sum_t dz^(t) x^(t)^T
-        dz_flat.sum(axis=0),                                                          # (4m,)
-        GATES,
-    )
-    grads["V"] = do.reshape(T * B, C).T @ h[1:].reshape(T * B, m)                     # (C, m)
-    grads["c"] = do.sum(axis=(0, 1))                                                  # (C,)
-    grads["h0"] = state_grad(dh_next, cache.h0_shape)                                 # (m,) or (B, m)
-    grads["c0"] = state_grad(ds_next, cache.c0_shape)                                 # (m,) or (B, m)
+    dims = check_gated_params(params, GATES)
+    _check_lstm_cache(cache, dims)
+    y = _check_loss_inputs(cache, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, grads = _lstm_backward(params, cache, y)
+    _warn_backward_nonfinite("lstm_backward", cache, loss, grads)
     return loss, grads

@@ -12,28 +12,24 @@ Keys of grads that params lacks (such as "h0") are ignored. Clipping:
 
     by global norm:  g ← g · min(1, max_norm / ||g||),  ||g|| over all arrays together
     by value:        g ← clip(g, -value, value), element-wise
+
+The global norm is computed after dividing by the largest |entry| (s = max |g_i|,
+||g|| = s · sqrt(sum (g_i / s)²)), so gradients of 1e200 give the right norm instead of inf.
+Non-finite gradients (NaN or inf) are refused with a clear error by clipping, the norm and
+every optimiser, before anything is changed: params and optimiser state stay as they were.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from ._checks import check_grads, check_number, nonfinite_ignored
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "Adam", "global_norm", "clip_grad_norm",
+           "clip_grad_value"]
 
 
 def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return float(value)
-
-
-def _check_grads(grads, name="grads"):
-    if not isinstance(grads, dict):
-        raise TypeError(f"{name} must be a dict of NumPy arrays, got {type(grads).__name__}")
-    for key, g in grads.items():
-        if not isinstance(g, np.ndarray):
-            raise TypeError(f"{name}[{key!r}] must be a NumPy array, got {type(g).__name__}")
+    return check_number(name, value, low=0, low_open=True)
 
 
 class Optimizer:
@@ -43,17 +39,46 @@ class Optimizer:
         self.lr = _check_positive("lr", lr)
         self.state = {}
 
-    def step(self, params, grads):
-        _check_grads(params, "params")
-        _check_grads(grads)
+    def check_state(self, params):
+        """params: a dict of finite float arrays, matching the shapes this optimiser has seen."""
+        check_grads(params, "params")
+        for key, theta in params.items():
+            state = self.state.get(key)
+            shapes = [np.shape(s) for s in (state if isinstance(state, tuple) else (state,))
+                      if s is not None]
+            if any(shape != theta.shape for shape in shapes):
+                raise ValueError(
+                    f"this optimiser's state for {key!r} has shape {shapes[0]} but params[{key!r}] "
+                    f"has shape {theta.shape}; use a new optimiser for a new model")
+
+    def check_step(self, params, grads):
+        """The checks of ``step``: float arrays, finite, every key of params in grads, shapes."""
+        self.check_state(params)
+        check_grads(grads)
         missing = [k for k in params if k not in grads]
         if missing:
             raise KeyError(f"grads is missing {missing}; it must have every key of params")
         for key, theta in params.items():
             g = grads[key]
             if g.shape != theta.shape:
-                raise ValueError(f"grads[{key!r}] must have the shape of params[{key!r}] {theta.shape}, got {g.shape}")
-            self.update(key, theta, g.astype(theta.dtype, copy=False))
+                raise ValueError(f"grads[{key!r}] must have the shape of params[{key!r}] "
+                                 f"{theta.shape}, got {g.shape}")
+
+    def _step(self, params, grads):
+        """θ ← update(θ, g) for every key of params (checked by `step`)."""
+        for key, theta in params.items():
+            self.update(key, theta, grads[key].astype(theta.dtype, copy=False))
+
+    def step(self, params, grads):
+        """Update params in place from grads (refused, with nothing changed, if any is non-finite)."""
+        self.check_step(params, grads)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._step(params, grads)
+        bad = [k for k, theta in params.items() if not np.isfinite(theta).all()]
+        if bad:
+            raise FloatingPointError(
+                f"the update made params {bad} non-finite (the step overflowed): use a smaller "
+                f"learning rate than lr={self.lr} or clip the gradients")
 
     def update(self, key, theta, g):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -84,10 +109,8 @@ class Adam(Optimizer):
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(lr)
-        for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not (isinstance(beta, numbers.Real) and 0 <= beta < 1):
-                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
-        self.beta1, self.beta2 = float(beta1), float(beta2)
+        self.beta1 = check_number("beta1", beta1, low=0, high=1, high_open=True)
+        self.beta2 = check_number("beta2", beta2, low=0, high=1, high_open=True)
         self.eps = _check_positive("eps", eps)
         self.k = {}
 
@@ -103,30 +126,68 @@ class Adam(Optimizer):
         theta -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
+def _global_norm(grads):
+    """||g|| over every array, computed as s * sqrt(sum (g / s)^2) with
+    s = max |g_i| so that no square overflows (checked by `global_norm`).
+    Non-finite entries give inf or nan.
+    """
+    arrays = [g.astype(np.float64) for g in grads.values() if g.size]
+    s = max((np.max(np.abs(g)) for g in arrays), default=0.0)  # max |g_i|
+    if s == 0 or not np.isfinite(s):
+        return float(s)                                  # 0, inf or nan
+    total = sum(np.sum(np.square(g / s)) for g in arrays)  # each term <= 1
+    return float(s * np.sqrt(total))
+
+
 def global_norm(grads):
-    """||g|| = sqrt(sum over every array of the sum of its squares)."""
-    _check_grads(grads)
-    return float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
+    """||g|| = sqrt(sum over every array of the sum of its squares), without overflow.
+
+    grads: a dict of finite float arrays (NaN or inf raises a ValueError naming the key).
+    Inside ``np.errstate(invalid="ignore")`` (a loop that watches for divergence itself) a
+    non-finite entry gives an inf or NaN norm instead.
+    """
+    check_grads(grads, finite=not nonfinite_ignored())
+    return _global_norm(grads)
+
+
+def _clip_grad_norm(grads, max_norm):
+    """g ← g · min(1, max_norm / ||g||) in place; returns ||g|| before clipping.
+
+    Arguments are checked by `clip_grad_norm`.
+    """
+    norm = _global_norm(grads)                           # ||g|| over all arrays
+    if norm > max_norm:
+        for g in grads.values():
+            g *= max_norm / norm                         # same direction
+    return norm
 
 
 def clip_grad_norm(grads, max_norm):
     """Scale every gradient by min(1, max_norm / ||g||) in place; return ||g|| before clipping.
 
     The direction of the joint gradient is kept; below the threshold nothing changes.
+    grads: a dict of finite float arrays; max_norm: a positive number.
     """
     max_norm = _check_positive("max_norm", max_norm)
-    norm = global_norm(grads)
-    if norm > max_norm:
-        scale = max_norm / norm
-        for g in grads.values():
-            g *= scale
-    return norm
+    check_grads(grads)
+    return _clip_grad_norm(grads, max_norm)
 
 
-def clip_grad_value(grads, value):
-    """Clip every entry of every gradient to [-value, value] in place; return grads."""
-    value = _check_positive("value", value)
-    _check_grads(grads)
+def _clip_grad_value(grads, value):
+    """g ← clip(g, -value, value) element-wise, in place.
+
+    Arguments are checked by `clip_grad_value`.
+    """
     for g in grads.values():
         np.clip(g, -value, value, out=g)
     return grads
+
+
+def clip_grad_value(grads, value):
+    """Clip every entry of every gradient to [-value, value] in place; return grads.
+
+    grads: a dict of finite float arrays; value: a positive number.
+    """
+    value = _check_positive("value", value)
+    check_grads(grads)
+    return _clip_grad_value(grads, value)

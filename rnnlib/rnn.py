@@ -30,23 +30,32 @@ The dtype of every array follows the parameters' dtype (float64 or float32).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
 import numpy as np
 
 from ._checks import (
+    DEFAULT_MAX_BYTES,
     as_float_array,
+    as_generator,
     check_activation,
+    check_allocation,
+    check_cache,
     check_float_dtype,
     check_mask,
     check_params,
     check_positive_int,
     check_shape,
     check_targets,
+    nonfinite_ignored,
 )
-from .activations import activate, activation_derivative
-from .losses import log_softmax, softmax
+from .activations import _activate, _activation_derivative
+from .losses import _log_softmax, _softmax
+
+__all__ = ["init_rnn", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+           "rnn_loss", "RNNCache", "StepCache"]
 
 PARAM_NAMES = ("W", "U", "V", "b", "c")
 
@@ -54,28 +63,44 @@ PARAM_NAMES = ("W", "U", "V", "b", "c")
 # ----------------------------------------------------------------------------------------------
 # Step 1 of training: initialise the parameters
 # ----------------------------------------------------------------------------------------------
-def init_rnn(d, m, C, seed=0, dtype=np.float64):
+def _init_rnn(d, m, C, rng, dtype):
+    """W, U, V ~ N(0, 1/fan_in), b = c = 0; checked by `init_rnn`."""
+    def normal(shape, fan_in):
+        return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(dtype)
+
+    return {
+        "W": normal((m, m), m),                          # (m, m)
+        "U": normal((m, d), d),                          # (m, d)
+        "V": normal((C, m), m),                          # (C, m)
+        "b": np.zeros(m, dtype=dtype),                   # (m,)
+        "c": np.zeros(C, dtype=dtype),                   # (C,)
+    }
+
+
+def init_rnn(d, m, C, seed=0, dtype=np.float64, max_bytes=DEFAULT_MAX_BYTES):
     """Random parameters of a vanilla RNN with input size d, hidden size m and C output classes.
 
     W (m, m), U (m, d) and V (C, m) are drawn from N(0, 1/fan_in) (so W's spectral radius is
     about 1); the biases b (m,) and c (C,) start at zero. Same seed, same numbers.
+    seed: None, a non-negative int or a np.random.Generator; dtype: float64 or float32.
+    max_bytes: refuse (before allocating) parameters larger than this (default 2 GiB).
     """
     d = check_positive_int("d", d)
     m = check_positive_int("m", m)
     C = check_positive_int("C", C)
     dtype = check_float_dtype(dtype)
-    rng = np.random.default_rng(seed)
-    return {
-        "W": (rng.standard_normal((m, m)) / np.sqrt(m)).astype(dtype),   # (m, m)
-        "U": (rng.standard_normal((m, d)) / np.sqrt(d)).astype(dtype),   # (m, d)
-        "V": (rng.standard_normal((C, m)) / np.sqrt(m)).astype(dtype),   # (C, m)
-        "b": np.zeros(m, dtype=dtype),                                   # (m,)
-        "c": np.zeros(C, dtype=dtype),                                   # (C,)
-    }
+    rng = as_generator(seed)
+    check_allocation(f"d={d}, m={m}, C={C}", [(m, m), (m, d), (C, m), (m,), (C,)],
+                     np.float64, max_bytes)
+    return _init_rnn(d, m, C, rng, dtype)
 
 
 def check_rnn_params(params, required=PARAM_NAMES):
-    """Validate an RNN params dict; return (dtype, m, d, C) (C is None when V is not required)."""
+    """Validate an RNN params dict; return (dtype, m, d, C) (C is None when V is not required).
+
+    Every key present, one float dtype, all entries finite, W square (m, m), U (m, d),
+    b (m,), V (C, m), c (C,).
+    """
     dtype = check_params(params, required)
     W, U, b = params["W"], params["U"], params["b"]
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
@@ -93,16 +118,82 @@ def check_rnn_params(params, required=PARAM_NAMES):
     return dtype, m, d, C
 
 
-def _check_state(name, value, B, m, dtype):
-    """A hidden state: (B, m), or (m,) for a single sequence. None means zeros."""
+def _check_initial(name, value, B, m, dtype):
+    """An initial state as given: (B, m), or (m,) shared by the batch; None means zeros (B, m)."""
     if value is None:
         return np.zeros((B, m), dtype=dtype)
     state = as_float_array(name, value, dtype=dtype, ndim=(1, 2))
     if state.ndim == 1:
         check_shape(name, state, (m,), f"(m,) with m={m}")
-        return np.broadcast_to(state, (B, m)).copy() if B != 1 else state[None, :].copy()
-    check_shape(name, state, (B, m), f"(B, m) with B={B} from x and m={m} from W")
+    else:
+        check_shape(name, state, (B, m), f"(B, m) with B={B} from x and m={m} from W")
     return state
+
+
+def _check_state(name, value, B, m, dtype):
+    """A hidden state: (B, m), or (m,) for a single sequence. None means zeros. Returns (B, m)."""
+    state = _check_initial(name, value, B, m, dtype)
+    if state.ndim == 1:
+        return np.broadcast_to(state, (B, m)).copy()
+    return state
+
+
+def _first_nonfinite_step(values):
+    """1-based index t of the first step (axis 0) holding NaN or inf, or None."""
+    bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
+    return int(np.argmax(bad)) + 1 if bad.any() else None
+
+
+def _warn_overflow(made_by, cache, activation):
+    """Warn once if the forward pass overflowed, naming the first step t with NaN or inf.
+
+    Silent inside ``np.errstate(invalid="ignore")``: the caller handles non-finite values.
+    """
+    if nonfinite_ignored() or np.isfinite(cache.o).all():
+        return
+    t_h = _first_nonfinite_step(cache.h[1:])
+    where = "the hidden state h" if t_h is not None else "the output o"
+    t = t_h if t_h is not None else _first_nonfinite_step(cache.o)
+    hint = (" (an unbounded activation with recurrent weights of spectral radius above 1 grows "
+            "exponentially: use tanh, smaller weights or a shorter sequence)"
+            if activation in ("relu", "identity") else " (weights or inputs too large)")
+    warnings.warn(
+        f"{made_by}: {where} overflowed to inf/NaN at step t={t} of T={cache.o.shape[0]}{hint}; "
+        f"the loss and gradients of this pass would be NaN",
+        RuntimeWarning, stacklevel=3,
+    )
+
+
+def _warn_nonfinite_cache(where, cache, stacklevel=3):
+    """Warn once if a cache's outputs o hold NaN or inf (an overflowed forward pass)."""
+    if nonfinite_ignored() or np.isfinite(cache.o).all():
+        return False
+    t = _first_nonfinite_step(cache.o)
+    warnings.warn(
+        f"{where}: the cache holds NaN or inf outputs o from step t={t} on (of "
+        f"T={cache.o.shape[0]}): its forward pass overflowed, so the loss and gradients are "
+        f"NaN; use smaller weights, a bounded activation (tanh) or a shorter sequence",
+        RuntimeWarning, stacklevel=stacklevel)
+    return True
+
+
+def _warn_backward_nonfinite(where, cache, loss, grads):
+    """Warn once if a backward pass's loss or gradients are inf/NaN, saying why.
+
+    Only the loss and the (parameter-sized) gradients are checked unless one is non-finite.
+    """
+    if nonfinite_ignored():
+        return
+    bad = [k for k, g in grads.items() if not np.isfinite(g).all()]
+    if not bad and np.isfinite(loss):
+        return
+    if _warn_nonfinite_cache(where, cache, stacklevel=4):
+        return
+    what = f"gradients {bad}" if bad else "the loss"
+    warnings.warn(
+        f"{where}: {what} overflowed to inf/NaN (loss {loss}); the gradients explode over "
+        f"this many steps: clip them, use smaller weights or truncate the sequence",
+        RuntimeWarning, stacklevel=3)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -118,6 +209,23 @@ class StepCache(NamedTuple):
     mask_t: Optional[np.ndarray]    # (B,) bool or None
     activation: str
     single: bool                    # inputs were one example, (d,) and (m,)
+
+
+def _rnn_step_forward(params, x_t, h_prev, mask_t=None, activation="tanh"):
+    """One step of the recurrence (arguments are checked by `rnn_step_forward`).
+
+        a^(t) = b + W h^(t-1) + U x^(t)
+        h^(t) = act(a^(t))          (h^(t) = h^(t-1) where mask_t is False)
+
+    x_t (B, d), h_prev (B, m), mask_t (B,) bool or None. Returns (h_t, cache).
+    """
+    W, U, b = params["W"], params["U"], params["b"]
+    a_t = b + h_prev @ W.T + x_t @ U.T                   # (B, m)
+    h_t = _activate(a_t, activation)                     # (B, m)
+    if mask_t is not None:
+        h_t = np.where(mask_t[:, None], h_t, h_prev)     # (B, m) padded: keep h
+    cache = StepCache(x_t, h_prev, a_t, h_t, mask_t, activation, False)
+    return h_t, cache
 
 
 def rnn_step_forward(params, x_t, h_prev, mask_t=None, activation="tanh"):
@@ -136,18 +244,44 @@ def rnn_step_forward(params, x_t, h_prev, mask_t=None, activation="tanh"):
     x_t = x_t[None, :] if single else x_t                                 # (B, d)
     check_shape("x_t", x_t, (None, d), f"(B, d) with d={d} from U")
     B = x_t.shape[0]
+    if B == 0:
+        raise ValueError(f"x_t has an empty batch (shape {x_t.shape}); B must be at least 1")
     h_prev = _check_state("h_prev", h_prev, B, m, dtype)                   # (B, m)
     if mask_t is not None:
         mask_t = check_mask(mask_t, B, name="mask_t")                      # (B,) bool
-    W, U, b = params["W"], params["U"], params["b"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        h_t, cache = _rnn_step_forward(params, x_t, h_prev, mask_t, activation)
+    if not nonfinite_ignored() and not np.isfinite(h_t).all():
+        warnings.warn("rnn_step_forward: h_t overflowed to inf/NaN (weights or inputs too large)",
+                      RuntimeWarning, stacklevel=2)
+    if single:
+        return h_t[0], cache._replace(single=True)
+    return h_t, cache
 
-    a_t = b + h_prev @ W.T + x_t @ U.T                                    # (B, m)
-    h_t = activate(a_t, activation)                                       # (B, m)
+
+def _rnn_step_backward(params, dh_t, cache):
+    """Local gradients of one step (checked by `rnn_step_backward`).
+
+        da^(t)      = dh^(t) * act'(a^(t))
+        dh^(t-1)    = W^T da^(t)   (+ dh^(t) at a padded step)
+        dx^(t)      = U^T da^(t)
+        dW = da h^(t-1)^T,  dU = da x^(t)^T,  db = da   (summed over B)
+
+    dh_t (B, m). Returns (dx_t, dh_prev, grads) with grads keyed W, U, b.
+    """
+    W, U = params["W"], params["U"]
+    x_t, h_prev, a_t, h_t, mask_t, activation, _ = cache
+    da = dh_t * _activation_derivative(a_t, h_t, activation)  # (B, m)
     if mask_t is not None:
-        h_t = np.where(mask_t[:, None], h_t, h_prev)                      # (B, m) padded: keep h
-
-    cache = StepCache(x_t, h_prev, a_t, h_t, mask_t, activation, single)
-    return (h_t[0] if single else h_t), cache
+        da *= mask_t[:, None]                            # (B, m) padded: 0
+    dh_prev = da @ W                                     # (B, m)
+    if mask_t is not None:
+        dh_prev += dh_t * ~mask_t[:, None]               # (B, m) h passes on
+    dx_t = da @ U                                        # (B, d)
+    dW = da.T @ h_prev                                   # (m, m)
+    dU = da.T @ x_t                                      # (m, d)
+    db = da.sum(axis=0)                                  # (m,)
+    return dx_t, dh_prev, {"W": dW, "U": dU, "b": db}
 
 
 def rnn_step_backward(params, dh_t, cache):
@@ -158,26 +292,19 @@ def rnn_step_backward(params, dh_t, cache):
         dJ/dx^(t)   = U^T da^(t)
         dJ/dW = da^(t) h^(t-1)^T,  dJ/dU = da^(t) x^(t)^T,  dJ/db = da^(t)   (summed over the batch)
 
+    dh_t: shaped like h_t ((B, m), or (m,) for one example); cache: rnn_step_forward's.
     Returns (dx_t, dh_prev, grads) with grads keyed W, U, b.
     """
-    check_rnn_params(params, ("W", "U", "b"))
-    if not isinstance(cache, StepCache):
-        raise TypeError(f"cache must be the StepCache returned by rnn_step_forward, got {type(cache).__name__}")
-    x_t, h_prev, a_t, h_t, mask_t, activation, single = cache
-    W, U = params["W"], params["U"]
-    dh_t = as_float_array("dh_t", dh_t, dtype=h_t.dtype, ndim=(1, 2))
+    dtype, m, d, _ = check_rnn_params(params, ("W", "U", "b"))
+    check_cache(cache, StepCache, "rnn_step_forward",
+                {"x_t": (None, d), "h_prev": (None, m), "a_t": (None, m), "h_t": (None, m)}, dtype)
+    check_activation(cache.activation)
+    h_t = cache.h_t
+    dh_t = as_float_array("dh_t", dh_t, dtype=dtype, ndim=(1, 2))
     dh_t = dh_t[None, :] if dh_t.ndim == 1 else dh_t                      # (B, m)
     check_shape("dh_t", dh_t, h_t.shape, "(B, m), the shape of h_t")
-
-    da = dh_t * activation_derivative(a_t, h_t, activation)              # (B, m)
-    if mask_t is not None:
-        da *= mask_t[:, None]                                             # (B, m) padded: no update
-    dh_prev = da @ W                                                      # (B, m)
-    if mask_t is not None:
-        dh_prev += dh_t * ~mask_t[:, None]                                # (B, m) h^(t) = h^(t-1)
-    dx_t = da @ U                                                         # (B, d)
-    grads = {"W": da.T @ h_prev, "U": da.T @ x_t, "b": da.sum(axis=0)}   # (m, m), (m, d), (m,)
-    if single:
+    dx_t, dh_prev, grads = _rnn_step_backward(params, dh_t, cache)
+    if cache.single:
         return dx_t[0], dh_prev[0], grads
     return dx_t, dh_prev, grads
 
@@ -202,28 +329,81 @@ class RNNCache:
         return getattr(self, key)
 
 
-def _check_sequence(params, x, h0, mask, activation):
-    dtype, m, d, C = check_rnn_params(params)
-    check_activation(activation)
+def _check_x(x, dtype, d, what="an RNN", d_from=None):
+    """x (T, B, d), or (T, d) for one sequence; returns (x (T, B, d), single)."""
     x = as_float_array("x", x, dtype=dtype, ndim=(2, 3))
     single = x.ndim == 2
     x = x[:, None, :] if single else x                                   # (T, B, d)
     T, B, d_x = x.shape
     if T == 0:
-        raise ValueError("x has zero time steps (shape {}); an RNN needs T >= 1".format(x.shape))
+        raise ValueError(f"x has zero time steps (shape {x.shape}); {what} needs T >= 1")
     if B == 0:
         raise ValueError(f"x has an empty batch (shape {x.shape}); B must be at least 1")
     if d_x != d:
-        raise ValueError(f"x must have shape (T, B, d) with d={d} (params['U'] is (m, d) = {params['U'].shape}), got {x.shape if not single else x.shape[::2]}")
-    h0_shape = (m,) if (h0 is not None and np.ndim(h0) == 1) else (B, m)
-    h0 = _check_state("h0", h0, B, m, dtype)                              # (B, m)
+        shown = (T, d_x) if single else x.shape
+        raise ValueError(f"x must have shape (T, B, d) with d={d} {d_from}, got {shown}")
+    return x, single
+
+
+def _check_sequence_mask(mask, single, T, B):
     if single and mask is not None and np.ndim(mask) == 1:
         mask = np.asarray(mask)[:, None]                                  # (T,) -> (T, 1)
-    mask = check_mask(mask, T, B)
-    return x, h0, h0_shape, mask, dtype, (T, B, d, m, C)
+    return check_mask(mask, T, B)
 
 
-def rnn_forward(params, x, h0=None, mask=None, activation="tanh"):
+def _check_rnn_inputs(dims, x, h0, mask, activation, max_bytes=DEFAULT_MAX_BYTES):
+    """Check rnn_forward's data against params dims (dtype, m, d, C); return (x, h0, mask).
+
+    x becomes (T, B, d) and mask (T, B) bool or None; h0 stays (B, m) or (m,) as given
+    (None becomes zeros (B, m)).
+    """
+    dtype, m, d, C = dims
+    check_activation(activation)
+    U_shape = (m, d)
+    x, single = _check_x(x, dtype, d, "an RNN", f"(params['U'] is (m, d) = {U_shape})")
+    T, B, _ = x.shape
+    check_allocation(f"x of shape {x.shape} with m={m}, C={C}",
+                     [(T + 1, B, m), (T, B, m), (T, B, C), (T, B, C)], dtype, max_bytes)
+    h0 = _check_initial("h0", h0, B, m, dtype)                           # (B, m) or (m,)
+    mask = _check_sequence_mask(mask, single, T, B)
+    return x, h0, mask
+
+
+def _check_sequence(params, x, h0, mask, activation):
+    """rnn_forward's checks; returns (x, h0 (B, m), h0_shape, mask, dtype, (T, B, d, m, C))."""
+    dims = check_rnn_params(params)
+    x, h0, mask = _check_rnn_inputs(dims, x, h0, mask, activation)
+    dtype, m, d, C = dims
+    T, B, _ = x.shape
+    h0_shape = h0.shape
+    return x, np.broadcast_to(h0, (B, m)).copy(), h0_shape, mask, dtype, (T, B, d, m, C)
+
+
+def _rnn_forward(params, x, h0, mask=None, activation="tanh"):
+    """Run the RNN over all T steps (arguments are checked by `rnn_forward`).
+
+        a^(t) = b + W h^(t-1) + U x^(t),   h^(t) = act(a^(t))
+        o^(t) = c + V h^(t),               y_hat^(t) = softmax(o^(t))
+
+    x (T, B, d), h0 (B, m) or (m,), mask (T, B) bool or None.
+    """
+    W, U, V, b, c = (params[k] for k in ("W", "U", "V", "b", "c"))
+    (T, B, d), m = x.shape, W.shape[0]
+    Ux_b = (x.reshape(T * B, d) @ U.T).reshape(T, B, m) + b  # (T, B, m)
+    h = np.empty((T + 1, B, m), dtype=W.dtype)           # (T+1, B, m)
+    a = np.empty((T, B, m), dtype=W.dtype)               # (T, B, m)
+    h[0] = h0                                            # (B, m)
+    for t in range(1, T + 1):
+        np.add(Ux_b[t - 1], h[t - 1] @ W.T, out=a[t - 1])  # (B, m) a^(t)
+        _activate(a[t - 1], activation, out=h[t])        # (B, m) h^(t)
+        if mask is not None:                             # padded: keep h
+            np.copyto(h[t], h[t - 1], where=~mask[t - 1][:, None])
+    o = h[1:] @ V.T + c                                  # (T, B, C)
+    y_hat = _softmax(o)                                  # (T, B, C)
+    return RNNCache(x, h, a, o, y_hat, mask, activation, np.shape(h0))
+
+
+def rnn_forward(params, x, h0=None, mask=None, activation="tanh", max_bytes=DEFAULT_MAX_BYTES):
     """Run the RNN over a batch of sequences and keep what the backward pass needs.
 
     params: W (m, m), U (m, d), V (C, m), b (m,), c (C,).
@@ -231,23 +411,58 @@ def rnn_forward(params, x, h0=None, mask=None, activation="tanh"):
     h0:     (B, m) or (m,) initial state; None means zeros.
     mask:   (T, B) bool, True at real steps; None means every step is real.
     activation: "tanh", "relu" or "identity".
+    max_bytes: refuse (before allocating) a cache larger than this (default 2 GiB).
     Returns an RNNCache with a (T, B, m), h (T+1, B, m), o (T, B, C), y_hat (T, B, C).
+    If the hidden state overflows (relu or identity over many steps), one RuntimeWarning names
+    the first step t holding inf/NaN (and rnn_backward then refuses the cache).
     """
-    x, h0, h0_shape, mask, dtype, (T, B, d, m, C) = _check_sequence(params, x, h0, mask, activation)
-    W, U, V, b, c = (params[k] for k in PARAM_NAMES)
+    dims = check_rnn_params(params)
+    x, h0, mask = _check_rnn_inputs(dims, x, h0, mask, activation, max_bytes)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cache = _rnn_forward(params, x, h0, mask, activation)
+    _warn_overflow("rnn_forward", cache, activation)
+    return cache
 
-    Ux_b = (x.reshape(T * B, d) @ U.T).reshape(T, B, m) + b              # (T, B, m) all steps at once
-    h = np.empty((T + 1, B, m), dtype=dtype)                             # (T+1, B, m)
-    a = np.empty((T, B, m), dtype=dtype)                                 # (T, B, m)
-    h[0] = h0
-    for t in range(1, T + 1):
-        np.add(Ux_b[t - 1], h[t - 1] @ W.T, out=a[t - 1])                # a^(t) = b + W h^(t-1) + U x^(t)
-        activate(a[t - 1], activation, out=h[t])                         # h^(t) = act(a^(t))
-        if mask is not None:
-            h[t] = np.where(mask[t - 1][:, None], h[t], h[t - 1])        # padded step: h^(t) = h^(t-1)
-    o = h[1:] @ V.T + c                                                  # (T, B, C) o^(t) = c + V h^(t)
-    y_hat = softmax(o)                                                   # (T, B, C)
-    return RNNCache(x=x, h=h, a=a, o=o, y_hat=y_hat, mask=mask, activation=activation, h0_shape=h0_shape)
+
+def _check_loss_inputs(cache, y, name="cache"):
+    """Check a forward cache (o, y_hat (T, B, C), mask) and targets y; returns checked y."""
+    if cache is None or not all(hasattr(cache, k) for k in ("o", "y_hat", "mask")):
+        raise TypeError(f"{name} must be a forward pass's cache (RNNCache, LSTMCache, GRUCache, "
+                        f"...) with o, y_hat and mask, got {type(cache).__name__}")
+    o = cache.o
+    if not isinstance(o, np.ndarray) or o.ndim != 3 or np.shape(cache.y_hat) != o.shape:
+        raise ValueError(f"{name}.o and {name}.y_hat must be arrays of shape (T, B, C), got "
+                         f"{np.shape(o)} and {np.shape(cache.y_hat)}")
+    T, B, C = o.shape
+    if np.ndim(y) == 1 and B == 1 and np.shape(y) == (T,):
+        y = np.reshape(y, (T, 1))                                          # (T,) -> (T, 1)
+    return check_targets(y, T, B, C, cache.mask)
+
+
+def _rnn_loss(cache, y):
+    """J and dJ/do (T, B, C) from a forward cache (checked by `rnn_loss`).
+
+        J = (1/B) sum_b sum_{real t} -log y_hat^(t)[y^(t)]
+        dJ/do^(t) = (y_hat^(t) - onehot(y^(t))) / B     (0 at padded steps)
+    """
+    T, B, C = cache.o.shape
+    dtype, tiny = cache.o.dtype, np.finfo(cache.o.dtype).tiny
+    if cache.mask is None:
+        weight = np.full(T * B, 1 / B, dtype=dtype)      # (T*B,)
+    else:
+        weight = cache.mask.reshape(-1).astype(dtype) / B  # (T*B,) 0 if padded
+    rows = np.arange(T * B)                              # (T*B,)
+    y_flat = np.where(weight > 0, y.reshape(-1), 0)      # (T*B,) padded: any y
+    y_hat = cache.y_hat.reshape(T * B, C)                # (T*B, C)
+    p_y = y_hat[rows, y_flat]                            # (T*B,) y_hat[y]
+    nll = -np.log(np.maximum(p_y, tiny))                 # (T*B,)
+    low = p_y < tiny                                     # y_hat[y] ~ 0: exact
+    if low.any():
+        logp = _log_softmax(cache.o.reshape(T * B, C)[low])  # (n, C)
+        nll[low] = -logp[np.arange(low.sum()), y_flat[low]]
+    do = y_hat * weight[:, None]                         # (T*B, C) w y_hat
+    do[rows, y_flat] -= weight                           # w (y_hat - onehot)
+    return dtype.type(np.dot(nll, weight)), do.reshape(T, B, C)
 
 
 def rnn_loss(cache, y):
@@ -257,22 +472,67 @@ def rnn_loss(cache, y):
     -log y_hat[y] directly wherever y_hat[y] is a normal float; rows where it underflowed (logits
     thousands apart) get the exact log-softmax instead, so J stays finite and exact.
     Works for any cache with ``o``, ``y_hat`` (T, B, C) and ``mask`` (LSTM, GRU, deep RNNs too).
+    y: (T, B) int targets in [0, C) (any value at padded steps), or (T,) when B = 1.
     """
-    T, B, C = cache.o.shape
-    y = check_targets(np.reshape(y, (T, 1)) if np.ndim(y) == 1 and B == 1 else y, T, B, C, cache.mask)
-    dtype = cache.o.dtype
-    weight = np.full(T * B, 1 / B, dtype=dtype) if cache.mask is None else cache.mask.reshape(-1).astype(dtype) / B
-    rows = np.arange(T * B)                                              # (T*B,)
-    y_flat = np.where(weight > 0, y.reshape(-1), 0)                      # (T*B,) padded targets may be anything
-    y_hat = cache.y_hat.reshape(T * B, C)                                # (T*B, C)
-    p_y = y_hat[rows, y_flat]                                            # (T*B,) y_hat[y]
-    nll = -np.log(np.maximum(p_y, np.finfo(dtype).tiny))                 # (T*B,)
-    underflow = p_y < np.finfo(dtype).tiny
-    if underflow.any():                                                  # exact where y_hat[y] ~ 0
-        nll[underflow] = -log_softmax(cache.o.reshape(T * B, C)[underflow])[np.arange(underflow.sum()), y_flat[underflow]]
-    do = y_hat * weight[:, None]                                         # (T*B, C) weight * y_hat
-    do[rows, y_flat] -= weight                                           # weight * (y_hat - onehot)
-    return dtype.type(np.dot(nll, weight)), do.reshape(T, B, C)
+    y = _check_loss_inputs(cache, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, do = _rnn_loss(cache, y)
+    if not np.isfinite(loss):
+        _warn_nonfinite_cache("rnn_loss", cache)
+    return loss, do
+
+
+def _rnn_backward(params, cache, y):
+    """BPTT for the whole sequence (arguments are checked by `rnn_backward`).
+
+        dJ/do^(t) = (y_hat^(t) - onehot(y^(t))) / B
+        dJ/dh^(t) = V^T dJ/do^(t) + W^T dJ/da^(t+1)
+        dJ/da^(t) = dJ/dh^(t) * act'(a^(t))
+        dJ/dW = sum_t dJ/da^(t) h^(t-1)^T, and so on
+
+    y (T, B) checked ints. Returns (loss, grads), grads with dJ/dh0.
+    """
+    W, V = params["W"], params["V"]
+    x, h, a, mask = cache.x, cache.h, cache.a, cache.mask
+    (T, B, d), m, C = x.shape, W.shape[0], V.shape[0]
+    loss, do = _rnn_loss(cache, y)                       # (T, B, C)
+    dact = _activation_derivative(a, h[1:], cache.activation)  # (T, B, m)
+    if mask is not None:
+        dact *= mask[:, :, None]                         # (T, B, m) padded: 0
+        keep = ~mask[:, :, None]                         # (T, B, 1) h passes on
+    dh_out = do @ V                                      # (T, B, m) V^T do^(t)
+    da = np.empty_like(a)                                # (T, B, m)
+    dh_next = np.zeros((B, m), dtype=a.dtype)            # (B, m) from t+1
+    for t in range(T - 1, -1, -1):
+        dh = dh_out[t] + dh_next                         # (B, m) dJ/dh^(t)
+        np.multiply(dh, dact[t], out=da[t])              # (B, m) dJ/da^(t)
+        dh_next = da[t] @ W                              # (B, m) W^T da^(t)
+        if mask is not None:
+            dh_next += dh * keep[t]                      # (B, m)
+    da_ = da.reshape(T * B, m)                           # (T*B, m)
+    shared = cache.h0_shape == (m,)                      # one h0 for the batch
+    grads = {
+        "W": da_.T @ h[:-1].reshape(T * B, m),           # (m, m)
+        "U": da_.T @ x.reshape(T * B, d),                # (m, d)
+        "V": do.reshape(T * B, C).T @ h[1:].reshape(T * B, m),  # (C, m)
+        "b": da_.sum(axis=0),                            # (m,)
+        "c": do.sum(axis=(0, 1)),                        # (C,)
+        "h0": dh_next.sum(axis=0) if shared else dh_next,  # (m,) or (B, m)
+    }
+    return loss, grads
+
+
+def _check_rnn_cache(cache, dims):
+    """The RNNCache made by rnn_forward with params of these dims (dtype, m, d, C)."""
+    dtype, m, d, C = dims
+    check_cache(cache, RNNCache, "rnn_forward",
+                {"x": (None, None, d), "h": (None, None, m), "a": (None, None, m),
+                 "o": (None, None, C)}, dtype)
+    T, B, _ = cache.x.shape
+    check_cache(cache, RNNCache, "rnn_forward",
+                {"h": (T + 1, B, m), "a": (T, B, m), "o": (T, B, C), "y_hat": (T, B, C)})
+    check_activation(cache.activation)
+    return cache
 
 
 def rnn_backward(params, cache, y):
@@ -289,39 +549,13 @@ def rnn_backward(params, cache, y):
 
     and every weight gradient is then one product over all steps, e.g.
     dJ/dW = sum_t dJ/da^(t) h^(t-1)^T.
+    A cache from an overflowed forward pass, or gradients that overflow, give one RuntimeWarning
+    (the loss and gradients are then NaN/inf; clipping, the optimisers and train refuse them).
     """
-    check_rnn_params(params)
-    if not isinstance(cache, RNNCache):
-        raise TypeError(f"cache must be the RNNCache returned by rnn_forward, got {type(cache).__name__}")
-    W, U, V = params["W"], params["U"], params["V"]
-    x, h, a, mask = cache.x, cache.h, cache.a, cache.mask
-    T, B, d = x.shape
-    m, C = W.shape[0], V.shape[0]
-    if h.shape[2] != m or cache.o.shape[2] != C or x.shape[2] != U.shape[1]:
-        raise ValueError("cache does not match params: it was made by rnn_forward with other parameter shapes")
-
-    loss, do = rnn_loss(cache, y)                                        # do: (T, B, C)
-    dact = activation_derivative(a, h[1:], cache.activation)            # (T, B, m) act'(a^(t))
-    if mask is not None:
-        dact *= mask[:, :, None]                                         # (T, B, m) padded: no update
-        keep = ~mask[:, :, None]                                         # (T, B, 1) padded: h passes on
-    dh_out = do @ V                                                      # (T, B, m) V^T dJ/do^(t)
-    da = np.empty_like(a)                                                # (T, B, m)
-    dh_next = np.zeros((B, m), dtype=a.dtype)                            # (B, m) from step t+1
-    for t in range(T - 1, -1, -1):
-        dh = dh_out[t] + dh_next                                         # (B, m) dJ/dh^(t)
-        np.multiply(dh, dact[t], out=da[t])                              # (B, m) dJ/da^(t)
-        dh_next = da[t] @ W                                              # (B, m) W^T dJ/da^(t)
-        if mask is not None:
-            dh_next += dh * keep[t]                                      # (B, m)
-
-    da_flat = da.reshape(T * B, m)                                       # (T*B, m)
-    grads = {
-        "W": da_flat.T @ h[:-1].reshape(T * B, m),                       # (m, m) sum_t da^(t) h^(t-1)^T
-        "U": da_flat.T @ x.reshape(T * B, d),                            # (m, d) sum_t da^(t) x^(t)^T
-        "V": do.reshape(T * B, C).T @ h[1:].reshape(T * B, m),           # (C, m) sum_t do^(t) h^(t)^T
-        "b": da_flat.sum(axis=0),                                        # (m,)
-        "c": do.sum(axis=(0, 1)),                                        # (C,)
-        "h0": dh_next.sum(axis=0) if cache.h0_shape == (m,) else dh_next,  # (m,) shared h0, else (B, m)
-    }
+    dims = check_rnn_params(params)
+    _check_rnn_cache(cache, dims)
+    y = _check_loss_inputs(cache, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, grads = _rnn_backward(params, cache, y)
+    _warn_backward_nonfinite("rnn_backward", cache, loss, grads)
     return loss, grads

@@ -28,12 +28,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_float_array, check_activation, check_positive_int
-from .losses import softmax
-from .rnn import check_rnn_params, rnn_step_forward
+from ._checks import (
+    DEFAULT_MAX_BYTES,
+    as_float_array,
+    as_generator,
+    check_activation,
+    check_allocation,
+    check_bool,
+    check_float_dtype,
+    check_number,
+    check_positive_int,
+    check_seed,
+)
+from .losses import _softmax
+from .rnn import _rnn_step_forward, check_rnn_params
 
-__all__ = ["Vocabulary", "one_hot", "char_lm_batch", "char_lm_batches", "stdlib_text", "sample",
-           "STDLIB_MODULES"]
+__all__ = ["Vocabulary", "one_hot", "char_lm_batch", "char_lm_batches", "stdlib_text", "sample"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -109,16 +119,25 @@ def _check_indices(name, indices, C):
     return array
 
 
-def one_hot(indices, C, dtype=np.float64):
-    """onehot(i): an array of shape indices.shape + (C,), 1 at position i and 0 elsewhere."""
-    C = check_positive_int("C", C)
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a float dtype such as float64 or float32, got {dtype}")
-    indices = _check_indices("indices", indices, C)
-    out = np.zeros(indices.shape + (C,), dtype=dtype)                    # (..., C)
+def _one_hot(indices, C, dtype):
+    """onehot(i) along a new last axis (checked by `one_hot`)."""
+    out = np.zeros(indices.shape + (C,), dtype=dtype)    # (..., C)
     np.put_along_axis(out, indices[..., None], 1, axis=-1)
     return out
+
+
+def one_hot(indices, C, dtype=np.float64, max_bytes=DEFAULT_MAX_BYTES):
+    """onehot(i): an array of shape indices.shape + (C,), 1 at position i and 0 elsewhere.
+
+    indices: integers in [0, C); dtype: float64 or float32; max_bytes: refuse (before
+    allocating) a result larger than this (default 2 GiB).
+    """
+    C = check_positive_int("C", C)
+    dtype = check_float_dtype(dtype)
+    indices = _check_indices("indices", indices, C)
+    check_allocation(f"indices of shape {indices.shape} with C={C}", indices.shape + (C,), dtype,
+                     max_bytes)
+    return _one_hot(indices, C, dtype)
 
 
 def _check_encoded(encoded, T):
@@ -132,7 +151,8 @@ def _check_encoded(encoded, T):
     return array
 
 
-def char_lm_batch(encoded, T, B, C, *, starts=None, seed=None, dtype=np.float64):
+def char_lm_batch(encoded, T, B, C, *, starts=None, seed=None, dtype=np.float64,
+                  max_bytes=DEFAULT_MAX_BYTES):
     """One batch for a character-level language model.
 
     encoded: (N,) character indices.  Window b covers characters starts[b] .. starts[b] + T, so
@@ -141,33 +161,38 @@ def char_lm_batch(encoded, T, B, C, *, starts=None, seed=None, dtype=np.float64)
         y[t, b] = encoded[starts[b] + t + 1]           y: (T, B)   (the next character)
 
     starts: (B,) window starts; None draws them uniformly from [0, N - T - 1] with ``seed``
-    (an int or a np.random.Generator). Returns (x, y).
+    (None, a non-negative int or a np.random.Generator). dtype: float64 or float32;
+    max_bytes: refuse (before allocating) an x larger than this (default 2 GiB).
+    Returns (x, y).
     """
     T = check_positive_int("T", T)
     B = check_positive_int("B", B)
     C = check_positive_int("C", C)
+    dtype = check_float_dtype(dtype)
+    seed = check_seed(seed)
     encoded = _check_encoded(encoded, T)
     _check_indices("encoded", encoded, C)
+    check_allocation(f"T={T}, B={B}, C={C}", [(T, B, C), (T, B)], dtype, max_bytes)
     last_start = encoded.shape[0] - T - 1
     if starts is None:
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        starts = rng.integers(0, last_start + 1, size=B)                 # (B,)
+        starts = as_generator(seed).integers(0, last_start + 1, size=B)  # (B,)
     else:
         starts = np.asarray(starts)
         if starts.shape != (B,):
             raise ValueError(f"starts must have shape (B,) = ({B},), got {starts.shape}")
-        if not np.issubdtype(starts.dtype, np.integer):
+        if starts.dtype == bool or not np.issubdtype(starts.dtype, np.integer):
             raise TypeError(f"starts must hold integers, got dtype {starts.dtype}")
         if starts.min() < 0 or starts.max() > last_start:
             raise ValueError(f"starts must be in [0, N - T - 1] = [0, {last_start}], "
                              f"got values from {starts.min()} to {starts.max()}")
     positions = starts[None, :] + np.arange(T)[:, None]                  # (T, B)
-    x = one_hot(encoded[positions], C, dtype=dtype)                      # (T, B, C)
+    x = _one_hot(encoded[positions], C, dtype)                           # (T, B, C)
     y = encoded[positions + 1].astype(np.int64)                          # (T, B)
     return x, y
 
 
-def char_lm_batches(encoded, T, B, C, *, seed=0, consecutive=False, dtype=np.float64):
+def char_lm_batches(encoded, T, B, C, *, seed=0, consecutive=False, dtype=np.float64,
+                    max_bytes=DEFAULT_MAX_BYTES):
     """A function ``step -> (x, y)`` giving training batches (what rnnlib.train accepts).
 
     consecutive=False: every step draws B random windows (seeded, so step k always gives the
@@ -175,14 +200,18 @@ def char_lm_batches(encoded, T, B, C, *, seed=0, consecutive=False, dtype=np.flo
     consecutive=True: the text is cut into B equal streams of L = (N - 1) // B characters; step k
     takes window j = k mod (L // T) of every stream, so row b of step k+1 continues row b of step
     k (use it with ``train(..., carry_state=True)``; the streams wrap around after L // T steps).
+    seed: a non-negative int (each step's batch is drawn with default_rng([seed, step]));
+    dtype: float64 or float32; max_bytes: refuse batches larger than this (default 2 GiB).
+    All arguments are checked here, before the first batch is drawn.
     """
     T = check_positive_int("T", T)
     B = check_positive_int("B", B)
     C = check_positive_int("C", C)
+    dtype = check_float_dtype(dtype)
     encoded = _check_encoded(encoded, T)
     _check_indices("encoded", encoded, C)
-    if not isinstance(consecutive, bool):
-        raise TypeError(f"consecutive must be True or False, got {consecutive!r}")
+    consecutive = check_bool("consecutive", consecutive)
+    check_allocation(f"T={T}, B={B}, C={C}", [(T, B, C), (T, B)], dtype, max_bytes)
     if consecutive:
         L = (encoded.shape[0] - 1) // B
         windows = L // T
@@ -192,13 +221,18 @@ def char_lm_batches(encoded, T, B, C, *, seed=0, consecutive=False, dtype=np.flo
         stream_starts = np.arange(B) * L                                 # (B,)
 
         def batch(step):
-            return char_lm_batch(encoded, T, B, C, starts=stream_starts + (step % windows) * T, dtype=dtype)
+            step = check_positive_int("step", step, minimum=0)
+            return char_lm_batch(encoded, T, B, C, starts=stream_starts + (step % windows) * T,
+                                 dtype=dtype, max_bytes=max_bytes)
     else:
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an integer, got {seed!r}")
+        if check_seed(seed) is None or isinstance(seed, np.random.Generator):
+            raise TypeError(f"seed must be a non-negative integer (each step draws with "
+                            f"default_rng([seed, step])), got {seed!r}")
 
         def batch(step):
-            return char_lm_batch(encoded, T, B, C, seed=np.random.default_rng([seed, step]), dtype=dtype)
+            step = check_positive_int("step", step, minimum=0)
+            return char_lm_batch(encoded, T, B, C, seed=np.random.default_rng([seed, step]),
+                                 dtype=dtype, max_bytes=max_bytes)
     return batch
 
 
@@ -253,36 +287,62 @@ def stdlib_text(max_chars=40_000):
 # ----------------------------------------------------------------------------------------------
 # Generating text
 # ----------------------------------------------------------------------------------------------
-def sample(params, first_index, length, seed=0, temperature=1.0, h0=None, activation="tanh"):
+def _stop_if_overflowed(o, k, length, activation):
+    """Refuse to draw from a distribution whose logits overflowed to inf/NaN."""
+    if not np.isfinite(o).all():
+        raise FloatingPointError(
+            f"sample: the hidden state overflowed to inf/NaN at step {k + 1} of {length} "
+            f"(activation={activation!r}); use tanh or smaller weights")
+
+
+def _sample(params, first_index, length, rng, temperature, h0, activation):
+    """Generate ``length`` indices, feeding each draw back in (see `sample`).
+
+        h^(t) = act(b + W h^(t-1) + U onehot(index)),   o^(t) = c + V h^(t)
+        p^(t) = softmax(o^(t) / temperature),   next index ~ p^(t)
+    """
+    V, c = params["V"], params["c"]
+    C, dtype = V.shape[0], V.dtype
+    h, index = h0, first_index                           # (1, m)
+    indices = np.empty(length, dtype=np.int64)           # (length,)
+    for k in range(length):
+        x_t = np.zeros((1, C), dtype=dtype)              # (1, C) = (1, d)
+        x_t[0, index] = 1                                # onehot(index)
+        h, _ = _rnn_step_forward(params, x_t, h, None, activation)  # (1, m)
+        o = (c + h[0] @ V.T).astype(np.float64)          # (C,)
+        _stop_if_overflowed(o, k, length, activation)
+        p = _softmax((o - o.max()) / temperature)        # (C,)
+        index = int(rng.choice(C, p=p))
+        indices[k] = index
+    return indices
+
+
+def sample(params, first_index, length, seed=0, temperature=1.0, h0=None, activation="tanh",
+           max_bytes=DEFAULT_MAX_BYTES):
     """Generate ``length`` character indices from a character-level RNN.
 
     Starts from the character ``first_index`` and the hidden state h0 (zeros when None); at each
-    step runs rnn_step_forward, o = c + V h, p = softmax(o / temperature), draws the next index
+    step runs the RNN step, o = c + V h, p = softmax(o / temperature), draws the next index
     from p with ``np.random.default_rng(seed)`` (or the Generator given as seed), and feeds it
     back as the next one-hot input. The input size d must equal C (one-hot characters in, a
     distribution over the same characters out). Returns an int64 array of shape (length,), not
-    including first_index. Lower temperature gives more likely, less varied text.
+    including first_index. Lower temperature gives more likely, less varied text (any positive
+    temperature works: the largest logit is subtracted before dividing).
+    max_bytes: refuse a ``length`` whose result would exceed this (default 2 GiB).
     """
     dtype, m, d, C = check_rnn_params(params)
     if d != C:
         raise ValueError(f"sampling feeds each output back as the next input, so d must equal C; "
                          f"params['U'] has d={d} and params['V'] has C={C}")
-    if isinstance(first_index, bool) or not isinstance(first_index, numbers.Integral):
+    if isinstance(first_index, (bool, np.bool_)) or not isinstance(first_index, numbers.Integral):
         raise TypeError(f"first_index must be an integer character index, got {first_index!r}")
     if not 0 <= first_index < C:
         raise ValueError(f"first_index must be in [0, C) = [0, {C}), got {first_index}")
     length = check_positive_int("length", length, minimum=0)
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not np.isfinite(temperature):
-        raise TypeError(f"temperature must be a finite number, got {temperature!r}")
-    if temperature <= 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+    check_allocation(f"length={length}", (length,), np.int64, max_bytes)
+    temperature = check_number("temperature", temperature, low=0, low_open=True)
     check_activation(activation)
-    if isinstance(seed, np.random.Generator):
-        rng = seed
-    elif seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        rng = np.random.default_rng(seed)
-    else:
-        raise TypeError(f"seed must be an integer, None or a np.random.Generator, got {seed!r}")
+    rng = as_generator(seed)
     if h0 is None:
         h = np.zeros((1, m), dtype=dtype)                                # (1, m)
     else:
@@ -290,15 +350,5 @@ def sample(params, first_index, length, seed=0, temperature=1.0, h0=None, activa
         if h.shape not in ((m,), (1, m)):
             raise ValueError(f"h0 must have shape (m,) = ({m},) or (1, m), got {h.shape}")
         h = h.reshape(1, m)                                              # (1, m)
-    V, c = params["V"], params["c"]
-
-    indices = np.empty(length, dtype=np.int64)                           # (length,)
-    index = int(first_index)
-    for k in range(length):
-        x_t = one_hot(np.array([index]), C, dtype=dtype)                 # (1, C) = (1, d)
-        h, _ = rnn_step_forward(params, x_t, h, activation=activation)   # (1, m)
-        o = c + h[0] @ V.T                                               # (C,)
-        p = softmax(o.astype(np.float64) / temperature)                  # (C,)
-        index = int(rng.choice(C, p=p))
-        indices[k] = index
-    return indices
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _sample(params, int(first_index), length, rng, temperature, h, activation)

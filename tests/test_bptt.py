@@ -446,10 +446,12 @@ def test_contribution_checker_recognises_mistakes(mistake, words):
         assert result.status == "failed" and words in result.feedback, result.feedback
 
 
-def memory_answer(T, B, m, d, C, dtype, *, itemsize=None, h0=True, a=True, yhat=True, x=True, batch=True):
+def memory_answer(T, B, m, d, C, dtype, *, itemsize=None, h0=True, a=True, yhat=True, x=True, batch=True,
+                  h=True):
     size = np.dtype(dtype).itemsize if itemsize is None else itemsize
     Bn = B if batch else 1
-    floats = (T + (1 if h0 else 0)) * Bn * m + (T * Bn * m if a else 0) + T * Bn * C * (2 if yhat else 1)
+    outputs = {True: 2, False: 1, None: 0}[yhat]                      # o and y_hat, one, none
+    floats = ((T + (1 if h0 else 0)) * Bn * m if h else 0) + (T * Bn * m if a else 0) + T * Bn * C * outputs
     floats += T * Bn * d if x else 0
     return floats * size
 
@@ -459,8 +461,11 @@ def memory_answer(T, B, m, d, C, dtype, *, itemsize=None, h0=True, a=True, yhat=
     ({"itemsize": 1}, "number of floats"),
     ({"itemsize": 8}, "float32 takes 4 bytes"),
     ({"h0": False}, "forgot h^(0)"),
-    ({"a": False}, "One (T, B, m) array is missing"),
-    ({"yhat": False}, "(T, B, C) arrays is missing"),
+    ({"a": False}, None),                  # a is redundant for tanh (1 - h^2): accepted
+    ({"yhat": False}, None),               # o or y_hat alone is enough: accepted
+    ({"a": False, "yhat": False}, None),   # the minimum, x, h, y_hat
+    ({"yhat": None}, "Neither y_hat nor o"),
+    ({"h": False, "a": False}, "hidden states h"),   # (without a: h minus h0 has the size of a)
     ({"x": False}, "inputs x"),
     ({"batch": False}, "batch size B"),
 ])

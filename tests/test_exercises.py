@@ -23,21 +23,29 @@ from rnnlib.exercises import (
 # ----------------------------------------------------------------------------------------------
 # The framework, on a small demo exercise registered by the tests
 # ----------------------------------------------------------------------------------------------
+class DemoAdd(ex.Checker):
+    """answer(a, b) must return a + b; one fixed case and one random one."""
+
+    def cases(self, rng):
+        return [ex.Case("a=1.0, b=2.0", (1.0, 2.0)), ex.Case("a=3.0, b=-4.0", (3.0, -4.0)),
+                ex.Case("random", (float(rng.normal()), float(rng.normal())))]
+
+    def judge(self, case, observed):
+        a, b = case.args
+        result = observed["returned"]
+        if isinstance(result, float) and np.isclose(result, a - b):
+            raise Mistake("you subtracted b instead of adding it")
+        compare(ex.as_array(result, "your sum", case.context), np.asarray(a + b), name="your sum",
+                context=case.context)
+
+
 @pytest.fixture
 def demo():
     """Register 'demo-add' (answer(a, b) must return a + b as a float array) for one test."""
-
-    @exercise("demo-add", chapter="demo", points=2, title="Add two numbers", answer_name="add")
-    def _check_add(answer):
-        for a, b in [(1.0, 2.0), (3.0, -4.0)]:
-            result = call(answer, a, b, context=f"a={a}, b={b}")
-            if np.isscalar(result) and np.isclose(result, a - b):
-                raise Mistake("you subtracted b instead of adding it")
-            compare(np.asarray(result, dtype=float), np.asarray(a + b), name="your sum", context=f"a={a}, b={b}")
-
+    exercise("demo-add", chapter="demo", points=2, title="Add two numbers", answer_name="add")(DemoAdd)
     yield "demo-add"
-    ex._REGISTRY.pop("demo-add", None)
-    ex._REGISTRY.pop("demo-written", None)
+    for label in ("demo-add", "demo-written", "demo-fn"):
+        ex._REGISTRY.pop(label, None)
 
 
 def test_correct_answer_passes_with_full_points(demo, capsys):
@@ -91,10 +99,14 @@ def test_unknown_label_lists_known_labels(demo):
 
 
 def test_checker_bug_is_reported_as_error_not_raised(demo):
-    @exercise("demo-buggy", chapter="demo", points=1, title="buggy")
-    def _buggy(answer):
-        return 1 / 0
+    class Buggy(ex.Checker):
+        def cases(self, rng):
+            return [ex.Case("x", ())]
 
+        def judge(self, case, observed):
+            return 1 / 0
+
+    exercise("demo-buggy", chapter="demo", points=1, title="buggy")(Buggy)
     try:
         result = check("demo-buggy", lambda: 0, quiet=True)
         assert result.status == "error" and "ZeroDivisionError" in result.feedback
@@ -102,27 +114,40 @@ def test_checker_bug_is_reported_as_error_not_raised(demo):
         ex._REGISTRY.pop("demo-buggy")
 
 
-def test_checker_may_return_feedback_string_or_false(demo):
-    @exercise("demo-strings", chapter="demo", points=1, title="strings")
-    def _strings(answer):
-        return None if answer == "ok" else ("be nicer" if answer == "rude" else False)
+def test_register_takes_the_functions_and_value_answers(demo):
+    def cases(rng):
+        return [ex.Case("the answer", ())]
 
+    def judge(case, observed):
+        if observed["returned"] != "ok":
+            raise Mistake("be nicer" if observed["returned"] == "rude" else "no")
+
+    register("demo-fn", chapter="demo", points=1, title="strings", cases=cases, judge=judge,
+             answer_kind="value", references=("rnnlib.demo.fn",))
+    assert check("demo-fn", "ok", quiet=True).passed
+    assert check("demo-fn", "rude", quiet=True).feedback == "be nicer"
+    assert check("demo-fn", "other", quiet=True).status == "failed"
+    entry = ex.get_exercise("demo-fn")
+    assert entry.answer_kind == "value" and entry.references == ("rnnlib.demo.fn",)
+    with pytest.raises(TypeError, match="Checker class"):
+        exercise("demo-x", chapter="demo", title="t")(42)
+
+
+def test_partial_points_are_clamped(demo):
+    class Partial(ex.Checker):
+        def cases(self, rng):
+            return [ex.Case("x", ())]
+
+        def judge(self, case, observed):
+            raise Mistake("half right", partial=observed["returned"])
+
+    exercise("demo-partial", chapter="demo", points=3, title="partial")(Partial)
     try:
-        assert check("demo-strings", "ok", quiet=True).passed
-        assert check("demo-strings", "rude", quiet=True).feedback == "be nicer"
-        assert check("demo-strings", "other", quiet=True).status == "failed"
-    finally:
-        ex._REGISTRY.pop("demo-strings")
-
-
-def test_partial_points(demo):
-    @exercise("demo-partial", chapter="demo", points=3, title="partial")
-    def _partial(answer):
-        raise Mistake("half right", partial=1.5)
-
-    try:
-        result = check("demo-partial", 0, quiet=True)
+        result = check("demo-partial", lambda: 1.5, quiet=True)
         assert result.points == 1.5 and not result.passed
+        assert check("demo-partial", lambda: 3000, quiet=True).points == 3
+        assert check("demo-partial", lambda: -5, quiet=True).points == 0
+        assert check("demo-partial", lambda: float("nan"), quiet=True).points == 0
     finally:
         ex._REGISTRY.pop("demo-partial")
 
@@ -151,12 +176,13 @@ def test_register_rejects_bad_arguments(demo):
         register("demo-x", chapter="demo", title="t", points=-1, checker=lambda a: None)
     with pytest.raises(TypeError, match="checker"):
         register("demo-x", chapter="demo", title="t", kind="code", checker=None)
-    def elsewhere(answer):
-        return None
 
-    elsewhere.__module__ = "some_other_chapter"
+    class Elsewhere(DemoAdd):
+        pass
+
+    Elsewhere.__module__ = "some_other_chapter"
     with pytest.raises(ValueError, match="already registered"):
-        register("demo-add", chapter="demo", title="t", checker=elsewhere)
+        register("demo-add", chapter="demo", title="t", checker=Elsewhere)
     assert "demo-x" not in ex._REGISTRY
 
 
@@ -177,8 +203,9 @@ def test_compare_describes_the_difference():
         compare(expected.T, expected)
     with pytest.raises(Mistake, match="batch dimension"):
         compare(np.zeros(3), np.zeros((1, 3)))
+    compare(expected.astype(np.float32), expected)            # the dtype rule: not graded
     with pytest.raises(Mistake, match="dtype float32"):
-        compare(expected.astype(np.float32), expected)
+        compare(expected.astype(np.float32), expected, check_dtype=True)
     with pytest.raises(Mistake, match="NaN"):
         compare(np.full((2, 3), np.nan), expected)
     wrong = expected.copy()
@@ -269,8 +296,9 @@ def test_step_forward_shape_dtype_and_in_place_mistakes():
     assert "B=1" in squeezed.feedback and "batch dimension" in squeezed.feedback
     transposed = check("rnn-step-forward", lambda p, x, h: step_right(p, x, h).T, quiet=True)
     assert "transposed" in transposed.feedback
-    as_float64 = check("rnn-step-forward", lambda p, x, h: step_right(p, x, h).astype(np.float64), quiet=True)
-    assert "float32" in as_float64.feedback and "dtype" in as_float64.feedback
+    # the dtype rule: a float64 answer for float32 inputs passes (and a float32 one for float64)
+    assert check("rnn-step-forward", lambda p, x, h: step_right(p, x, h).astype(np.float64), quiet=True).passed
+    assert check("rnn-step-forward", lambda p, x, h: step_right(p, x, h).astype(np.float32), quiet=True).passed
 
     def in_place(params, x_t, h_prev):
         a = params["b"]
@@ -436,3 +464,9 @@ def test_chapter_notebook_exercises_match_the_registry():
             continue
         for answer_name in checked.values():
             assert not re.search(rf"(?<![\.\w]){answer_name}\(", source), (answer_name, source[:80])
+
+
+def test_the_dtype_rule_is_one_sentence_in_the_module_docstring():
+    docstring = " ".join(ex.__doc__.split())
+    assert ex.DTYPE_RULE.count(". ") == 0 and ex.DTYPE_RULE.endswith(".")
+    assert f'DTYPE_RULE = "{ex.DTYPE_RULE}"' in docstring

@@ -246,18 +246,29 @@ def test_layout_is_layered_left_to_right():
         assert len(points) == len(coords)
 
 
-def test_draw_returns_plotly_figure_with_every_node():
-    go = pytest.importorskip("plotly.graph_objects")
+def _texts(svg):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    return ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")], root
+
+
+def test_draw_returns_a_diagram_with_every_node():
+    from rnnlib.diagrams import Diagram
+
     x, w, b = g.variable(np.ones(2), "x"), g.parameter(np.ones(2), "w"), g.parameter(0.0, "b")
     y_hat = g.sigmoid(g.add(g.dot(x, w), b), name="ŷ")
     y_hat.backward()
     fig = g.draw(y_hat, show_grads=True, title="logistic regression")
-    assert isinstance(fig, go.Figure)
-    labels = [t for trace in fig.data for t in trace.text]
-    assert {"x", "w", "b", "ŷ", "dot", "+", "σ"} <= set(labels)
-    assert len(fig.layout.annotations) == 8             # edges: dot 2+1, + 2+1, σ 1+1
-    hover = " ".join(h for trace in fig.data for h in trace.hovertext)
-    assert "gradient" in hover
+    assert isinstance(fig, Diagram)
+    texts, root = _texts(fig.svg)
+    assert {"x", "w", "b", "ŷ", "dot", "+", "σ"} <= set(texts)
+    arrows = [el for el in root.iter() if el.get("class", "").startswith("arrow")]
+    assert len(arrows) == 8             # edges: dot 2+1, + 2+1, σ 1+1 (u^(1), u^(2) shown)
+    tips = " ".join(el.text or "" for el in root.iter("{http://www.w3.org/2000/svg}title"))
+    assert "gradient" in tips
+    assert "logistic regression" in fig._repr_html_()        # the title is the caption
+    assert "ŷ" in fig.alt and "w" in fig.alt
 
 
 def test_every_operation_has_its_backward_beside_its_forward():
@@ -269,14 +280,36 @@ def test_every_operation_has_its_backward_beside_its_forward():
         assert cls.symbol != "op", cls.__name__
 
 
-def test_draw_size_follows_the_graph():
+def test_draw_fits_the_column_and_shows_shared_parameters_once():
     small = g.draw(g.mul(g.variable(1.0, "x"), g.variable(2.0, "y")))
-    assert small.layout.width is None                      # fills the page
+    assert small.width < 300
     params = rnnlib.init_rnn(2, 3, 4, seed=0)
-    net = g.unroll_rnn(params, rng.normal(size=(4, 2)), rng.integers(0, 4, size=4))
-    wide = g.draw(net.J, parameters_on_top=True)
-    assert wide.layout.width is not None and wide.layout.width > 1000
-    assert g.draw(net.J, width=700).layout.width == 700
+    net = g.unroll_rnn(params, rng.normal(size=(3, 2)), rng.integers(0, 4, size=3))
+    fig = g.draw(net.J, parameters_on_top=True)
+    assert fig.width <= 688
+    texts, _ = _texts(fig.svg)
+    for name in ("W", "U", "b", "V", "c", "J"):
+        assert texts.count(name) == 1, name                 # one shared node each
+    for t in (1, 2, 3):
+        assert f"h({t})" in texts and f"x({t})" in texts and f"L({t})" in texts
+
+
+def test_draw_bad_arguments_name_the_argument():
+    z = g.mul(g.variable(1.0, "x"), g.variable(2.0, "y"))
+    with pytest.raises(TypeError, match="show_grads"):
+        g.draw(z, show_grads="yes")
+    with pytest.raises(TypeError, match="parameters_on_top"):
+        g.draw(z, parameters_on_top=1)
+    with pytest.raises(TypeError, match="title"):
+        g.draw(z, title=3)
+    with pytest.raises(ValueError, match="width"):
+        g.draw(z, width=10)
+    with pytest.raises(ValueError, match="height"):
+        g.draw(z, height=-1)
+    with pytest.raises(TypeError, match="outputs"):
+        g.draw(5)
+    with pytest.raises(TypeError, match="parameters_on_top"):
+        g.layout(z, parameters_on_top="no")
 
 
 def test_bad_input():
@@ -333,3 +366,21 @@ def test_bad_input():
         g.unroll_rnn({**params, "W": np.ones((3, 2))}, np.ones((2, 2)))
     with pytest.raises(TypeError, match="dict"):
         g.unroll_rnn([1, 2], np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"params\['W'\] contains NaN"):
+        g.unroll_rnn({**params, "W": np.full((3, 3), np.nan)}, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="x contains NaN"):
+        g.unroll_rnn(params, np.array([[1.0, np.inf], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="h0 contains NaN"):
+        g.unroll_rnn(params, np.ones((2, 2)), h0=np.full(3, np.nan))
+    with pytest.raises(TypeError, match="y must hold integer"):
+        g.unroll_rnn(params, np.ones((2, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match=r"y must hold classes in \[0, 4\)"):
+        g.unroll_rnn(params, np.ones((2, 2)), np.array([0, 4]))
+    with pytest.raises(TypeError, match="x must be a numeric"):
+        g.unroll_rnn(params, "abc")
+    with pytest.raises(TypeError, match="axis"):
+        g.sum(g.variable(np.ones(3)), axis=1.5)
+    with pytest.raises(ValueError, match="axis must be in"):
+        g.mean(g.variable(np.ones(3)), axis=2)
+    with pytest.raises(TypeError, match="outputs"):
+        g.topological_order(3)

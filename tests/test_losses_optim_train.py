@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from rnnlib import (SGD, Adagrad, Adam, clip_grad_norm, clip_grad_value, cross_entropy, gradcheck,
-                    init_rnn, log_softmax, rel_error, softmax, train)
+from rnnlib import (SGD, Adagrad, Adam, History, clip_grad_norm, clip_grad_value, cross_entropy,
+                    global_norm, gradcheck, init_rnn, log_softmax, rel_error, softmax, train)
 
 
 # ------------------------------------------------------------------ softmax and cross entropy
@@ -147,3 +147,81 @@ def test_carry_state_starts_each_batch_from_the_last_state():
     params = init_rnn(4, 8, 4)
     train(params, copy_task, 3, SGD(lr=0.01), forward=forward, carry_state=True, progress=False)
     assert seen[0] is None and seen[1] is not None and seen[1].shape == (16, 8)
+
+
+# ------------------------------------------------------------------ numerics that fail loudly (issue 18)
+def test_global_norm_and_clipping_survive_gradients_of_1e200():
+    grads = {"a": np.full(3, 1e200), "b": np.array([-1e200])}
+    assert global_norm(grads) == pytest.approx(2e200, rel=1e-14)        # sqrt(4) * 1e200
+    assert clip_grad_norm(grads, 1.0) == pytest.approx(2e200, rel=1e-14)
+    np.testing.assert_allclose(grads["a"], 0.5, rtol=1e-14)           # scaled, not zeroed
+    np.testing.assert_allclose(grads["b"], -0.5, rtol=1e-14)
+    with pytest.raises(ValueError, match=r"grads\['a'\].*NaN or inf"):
+        global_norm({"a": np.array([1.0, np.inf])})
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(lr=0.1), lambda: Adagrad(lr=0.1), lambda: Adam(lr=0.1)])
+def test_optimisers_and_clipping_refuse_nan_gradients_and_change_nothing(make):
+    opt = make()
+    params = {"w": np.ones(3)}
+    opt.step(params, {"w": np.full(3, 0.5)})
+    w, state = params["w"].copy(), [np.copy(s) for s in np.atleast_1d(opt.state.get("w", ()))]
+    bad = {"w": np.array([0.1, np.nan, 0.2])}
+    with pytest.raises(ValueError, match=r"grads\['w'\]"):
+        opt.step(params, bad)
+    np.testing.assert_array_equal(params["w"], w)
+    for before, after in zip(state, np.atleast_1d(opt.state.get("w", ()))):
+        np.testing.assert_array_equal(before, after)
+    for clip in (lambda g: clip_grad_norm(g, 1.0), lambda g: clip_grad_value(g, 1.0)):
+        with pytest.raises(ValueError, match="NaN or inf"):
+            clip(bad)
+        assert np.isnan(bad["w"][1]) and bad["w"][0] == 0.1
+
+
+def test_train_stops_naming_the_step_and_what_to_try():
+    params = init_rnn(4, 8, 4, seed=0)
+    params["W"] *= 50                                                 # relu with huge weights
+
+    def batches(step):
+        x, y = copy_task(step, T=40)
+        return np.abs(x) + 1, y
+
+    with pytest.raises(FloatingPointError) as info:
+        train(params, batches, 20, SGD(lr=1e4), activation="relu", progress=False)
+    message, error = str(info.value), info.value
+    assert f"step {error.step} " in message and "learning rate" in message and "clip" in message
+    assert len(error.history.loss) == error.step and np.all(np.isfinite(error.history.loss))
+
+
+def test_train_with_no_batches_raises_before_any_update():
+    params = init_rnn(4, 8, 4)
+    before = {k: v.copy() for k, v in params.items()}
+    for batches in (iter([]), []):
+        with pytest.raises(ValueError, match="batches"):
+            train(params, batches, 3, progress=False)
+    assert all(np.array_equal(params[k], before[k]) for k in params)
+    with pytest.raises(ValueError, match="ran out at step 1"):
+        train(params, iter([copy_task(0)]), 3, progress=False)
+
+
+def test_gradcheck_warns_in_float32_and_picks_its_step_by_dtype():
+    theta = np.linspace(-1, 1, 5)
+    f = lambda inp: float(np.sum(np.sin(inp["t"].astype(np.float64))))  # noqa: E731
+    exact = {"t": np.cos(theta)}
+    with pytest.warns(RuntimeWarning, match="float32"):
+        errors = gradcheck(f, {"t": theta.astype(np.float32)}, exact)
+    assert errors["t"] < 1e-3                                         # eps = 5e-3, not 1e-6
+    assert gradcheck(f, {"t": theta.copy()}, exact)["t"] < 1e-9
+
+
+def test_cross_entropy_refuses_negative_targets_and_gives_float_gradients_for_int_logits():
+    with pytest.raises(ValueError, match=r"y must hold class indices in \[0, C\)"):
+        cross_entropy(np.zeros((2, 3)), np.array([-1, 0]))
+    loss, do = cross_entropy(np.array([[0, 0, 0]]), np.array([1]))
+    assert do.dtype == np.float64 and loss == pytest.approx(np.log(3))
+    np.testing.assert_allclose(do, [[1 / 3, -2 / 3, 1 / 3]])
+
+
+def test_history_smoothed_is_the_bias_corrected_average():
+    h = History(loss=[4.0, 2.0])
+    np.testing.assert_allclose(h.smoothed(0.5), [4.0, (0.25 * 4 + 0.5 * 2) / 0.75])

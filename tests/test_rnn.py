@@ -286,3 +286,52 @@ def test_loss_stays_finite_and_exact_at_logits_of_1e4():
     loss_right, _ = rnn_backward(params, cache, np.zeros((T, B), int))
     assert loss_right == pytest.approx(0.0, abs=1e-12)                # y_hat[0] = 1 - O(e^-1e4)
     np.testing.assert_allclose(grads["c"], T * (np.eye(C)[0] - np.eye(C)[1]), atol=1e-12)
+
+
+# -------------------------------------------------------------------------------- issue 18
+def test_nan_or_inf_params_are_refused_naming_the_key():
+    params, x, h0, y = make()
+    cache = rnn_forward(params, x, h0)
+    for value in (np.nan, np.inf):
+        bad = {**params, "V": params["V"].copy()}
+        bad["V"][0, 0] = value
+        expect(ValueError, lambda: rnn_forward(bad, x), "params['V']", "NaN or inf")
+        expect(ValueError, lambda: rnn_backward(bad, cache, y), "params['V']", "NaN or inf")
+        bad_W = params["W"].copy()
+        bad_W[1, 1] = value
+        expect(ValueError, lambda: rnn_step_forward({**params, "W": bad_W}, x[0], h0), "params['W']")
+
+
+def test_loss_and_caches_give_errors_naming_y_and_cache():
+    params, x, h0, y = make(B=1)
+    cache = rnn_forward(params, x[:, 0])                              # one sequence, B = 1
+    expect(ValueError, lambda: rnnlib.rnn_loss(cache, y[:-1, 0]), "y", "(5, 1)", "(4,)")
+    expect(TypeError, lambda: rnnlib.rnn_loss(None, y), "cache")
+    expect(TypeError, lambda: rnn_backward(params, None, y), "cache", "RNNCache")
+    other = rnn_forward(init_rnn(d, m + 1, C), x)
+    expect(ValueError, lambda: rnn_backward(params, other, y), "cache does not match params")
+    _, step_cache = rnn_step_forward(init_rnn(d, m + 1, C), x[0], None)
+    expect(ValueError, lambda: rnn_step_backward(params, np.ones((1, m)), step_cache), "cache")
+    expect(TypeError, lambda: rnn_step_backward(params, np.ones((1, m)), cache), "cache", "StepCache")
+
+
+def test_relu_overflow_warns_once_with_the_step():
+    import warnings
+    params = init_rnn(2, 3, 2)
+    params["W"] = 2.0 * np.eye(3)
+    params["U"] = np.ones((3, 2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cache = rnn_forward(params, np.ones((1100, 1, 2)), activation="relu")
+    assert len(caught) == 1
+    # h^(t) = 2 h^(t-1) + 2 = 2^(t+1) - 2 overflows float64 (max ~2^1024) first at t = 1023
+    assert "t=1023 " in str(caught[0].message) and np.isfinite(cache.h[1022]).all()
+
+
+def test_init_refuses_huge_sizes_before_allocating_and_bad_seeds_and_dtypes():
+    expect(ValueError, lambda: init_rnn(3, 30000, 3), "m=30000", "max_bytes")
+    assert init_rnn(3, 300, 3, max_bytes=10 ** 7)["W"].shape == (300, 300)
+    for seed in (-1, 1.5, "x", True):
+        expect((TypeError, ValueError), lambda: init_rnn(3, 4, 3, seed=seed), "seed")
+    for dtype in ("foo", int, np.float16):
+        expect(TypeError, lambda: init_rnn(3, 4, 3, dtype=dtype), "dtype")

@@ -9,7 +9,7 @@ Labels (the sphinx-exercise label is ``ex-bptt-<label>``):
 * ``bptt-memory``        the bytes of BPTT's cache, ``bptt_memory(T, B, m, d, C, dtype) -> int``;
 * ``truncation-bias``    (written) why truncated BPTT's gradient is biased.
 
-Each checker compares with rnnlib's reference on several random cases and recognises the usual
+Each checker compares with rnnlib's reference on fixed and fresh random cases and recognises the usual
 mistakes (a forgotten tanh derivative, a transposed W, gradients not summed over the batch or over
 time, h0's gradient missing, an off-by-one step, ...).
 """
@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Mistake, call, compare, describe, exercise, first_match, register
+from . import Case, Checker, Mistake, compare, describe, exercise, first_match, is_sequence, register
+from ._common import copy_params, fields, rebuild, seed as _seed
 from ..bptt import bptt_contributions, bptt_memory_bytes, cache_nbytes
-from ..rnn import init_rnn, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from ..rnn import RNNCache, StepCache, init_rnn, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 CHAPTER = "bptt"
-
-
-def _copy(params):
-    return {key: value.copy() for key, value in params.items()}
 
 
 def _random_params(d, m, C, seed):
@@ -39,43 +36,70 @@ def _random_params(d, m, C, seed):
 # ----------------------------------------------------------------------------------------------
 # Exercise: one step's backward pass
 # ----------------------------------------------------------------------------------------------
-def _step_case(B, d, m, seed):
+def _step_case(B, d, m, seed, context=""):
     rng = np.random.default_rng(seed)
     params = _random_params(d, m, 2, seed)
     x_t = rng.standard_normal((B, d))                                    # (B, d)
     h_prev = 0.8 * rng.standard_normal((B, m))                           # (B, m)
     dh_t = rng.standard_normal((B, m))                                   # (B, m)
     _, cache = rnn_step_forward(params, x_t, h_prev)
-    return params, dh_t, cache
+    return Case(context or f"B={B}, d={d}, m={m}", (params, dh_t, fields(cache)))
 
 
 def _check_grads_dict(grads, keys, context):
-    if not isinstance(grads, dict):
+    if not isinstance(grads, dict) or set(grads) == {"opaque"}:
         raise Mistake(f"grads should be a dict with keys {list(keys)} ({context}), got {describe(grads)}")
     missing = [key for key in keys if key not in grads]
     if missing:
         raise Mistake(f"grads is missing {missing} ({context}); it should have the keys {list(keys)}")
 
 
+class _CacheChecker(Checker):
+    """prepare rebuilds the rnnlib cache (args[cache_index]) from its plain fields."""
+
+    cache_index, cache_class = 2, StepCache
+
+    def prepare(self, case):
+        args = list(case.args)
+        args[0] = copy_params(args[0])
+        args[self.cache_index] = rebuild(self.cache_class, args[self.cache_index])
+        args = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+        return tuple(args), {}
+
+
 @exercise("rnn-step-backward", chapter=CHAPTER, points=2, answer_name="rnn_step_backward",
           title="Implement the backward pass of one step")
-def _check_step_backward(answer):
-    for B, d, m, seed in ((3, 4, 5, 0), (1, 2, 3, 1), (4, 3, 3, 2)):
-        params, dh_t, cache = _step_case(B, d, m, seed)
-        context = f"B={B}, d={d}, m={m}"
-        out = call(answer, _copy(params), dh_t.copy(), cache, context=context)
-        if not isinstance(out, tuple) or len(out) != 3:
+class StepBackward(_CacheChecker):
+    """answer(params, dh_t, cache) -> (dx_t, dh_prev, grads) (any sequence of three)."""
+
+    references = ("rnnlib.rnn.rnn_step_backward", "rnnlib.rnn._rnn_step_backward")
+
+    def cases(self, rng):
+        cases = [_step_case(B, d, m, seed) for B, d, m, seed in ((3, 4, 5, 0), (1, 2, 3, 1), (4, 3, 3, 2))]
+        for _ in range(3):
+            B, d, m = (int(v) for v in rng.integers(1, 6, size=3))
+            cases.append(_step_case(B, d, m, _seed(rng), f"B={B}, d={d}, m={m} (random)"))
+        return cases
+
+    def judge(self, case, observed):
+        params, dh_t, plain_cache = case.args
+        cache = rebuild(StepCache, plain_cache)
+        B = dh_t.shape[0]
+        context = case.context
+        out = observed.get("returned")
+        if not is_sequence(out, 3):
             raise Mistake(f"return a tuple (dx_t, dh_prev, grads) ({context}); got {describe(out)}")
         dx_t, dh_prev, grads = out
-        ref_dx, ref_dh_prev, ref = rnn_step_backward(params, dh_t, cache)
-        W, U = params["W"], params["U"]
-        x_t, h_prev, a_t, h_t = cache.x_t, cache.h_prev, cache.a_t, cache.h_t
-        da = dh_t * (1 - h_t ** 2)                                        # (B, m) the right one
-
-        if dh_prev is None or (np.ndim(dh_prev) and np.allclose(np.asarray(dh_prev, float), 0)):
+        if dh_prev is None or (isinstance(dh_prev, np.ndarray) and dh_prev.ndim and dh_prev.dtype.kind in "biuf"
+                               and np.allclose(dh_prev.astype(float), 0)):
             raise Mistake(f"dh_prev is {'None' if dh_prev is None else 'zero'} ({context}): the gradient "
                           "must flow on to h^(t-1) (and finally to h0), dJ/dh^(t-1) = W^T dJ/da^(t). "
                           "Without it BPTT stops after one step.")
+        W, U = params["W"], params["U"]
+        x_t, h_prev, a_t, h_t = cache.x_t, cache.h_prev, cache.a_t, cache.h_t
+        da = dh_t * (1 - h_t ** 2)                                        # (B, m) the right one
+        ref_dx, ref_dh_prev, ref = rnn_step_backward(params, dh_t, cache)
+
         hint = first_match(dh_prev, [
             ("dh_prev: you forgot the derivative of tanh. dJ/da^(t) = dJ/dh^(t) * (1 - h^(t)**2) "
              "comes before multiplying by W.", lambda: dh_t @ W),
@@ -85,7 +109,7 @@ def _check_step_backward(answer):
              "(you used 1 - a**2).", lambda: (dh_t * (1 - a_t ** 2)) @ W),
             ("dh_prev: you passed dh_t straight through; the recurrence multiplies by W^T and by "
              "tanh'.", lambda: dh_t),
-        ])
+        ], unless=ref_dh_prev)
         if hint:
             raise Mistake(hint)
         compare(dh_prev, ref_dh_prev, name="dh_prev", context=context)
@@ -93,7 +117,7 @@ def _check_step_backward(answer):
         hint = first_match(dx_t, [
             ("dx_t: you forgot the derivative of tanh.", lambda: dh_t @ U),
             ("dx_t: U is transposed; dJ/dx^(t) for a batch of rows is `da @ U`.", lambda: da @ U.T),
-        ])
+        ], unless=ref_dx)
         if hint:
             raise Mistake(hint)
         compare(dx_t, ref_dx, name="dx_t", context=context)
@@ -113,7 +137,7 @@ def _check_step_backward(answer):
              "are shared by every example).", lambda: np.einsum("bi,bj->bij", da, h_prev)),
             ("grads['W'] is the first example's gradient only: sum over the whole batch.",
              lambda: np.outer(da[0], h_prev[0]) if B > 1 else None),
-        ])
+        ], unless=ref["W"])
         if hint:
             raise Mistake(hint)
         compare(gW, ref["W"], name="grads['W']", context=context)
@@ -123,7 +147,7 @@ def _check_step_backward(answer):
             ("grads['U'] is averaged over the batch: sum it.", lambda: da.T @ x_t / B if B > 1 else None),
             ("grads['U'] holds one gradient per example: sum them over the batch.",
              lambda: np.einsum("bi,bj->bij", da, x_t)),
-        ])
+        ], unless=ref["U"])
         if hint:
             raise Mistake(hint)
         compare(grads["U"], ref["U"], name="grads['U']", context=context)
@@ -131,7 +155,7 @@ def _check_step_backward(answer):
             ("grads['b'] is not summed over the batch: `da.sum(axis=0)`, shape (m,).", lambda: da),
             ("grads['b'] is averaged over the batch: sum it.", lambda: da.mean(axis=0) if B > 1 else None),
             ("grads['b']: you forgot the derivative of tanh.", lambda: dh_t.sum(axis=0)),
-        ])
+        ], unless=ref["b"])
         if hint:
             raise Mistake(hint)
         compare(grads["b"], ref["b"], name="grads['b']", context=context)
@@ -168,18 +192,40 @@ def _variant_backward(params, cache, y, *, recurrent=True, dtanh=True, W_T=False
             "da": da, "dh0": dh_next}
 
 
+def _plain_sequence_case(T, B, d, m, C, seed, context):
+    params, cache, y = _sequence_case(T, B, d, m, C, seed)
+    return Case(context, (params, fields(cache), y))
+
+
 @exercise("bptt-loop", chapter=CHAPTER, points=2, answer_name="bptt_backward",
           title="Backpropagate through the whole sequence")
-def _check_bptt_loop(answer):
-    for T, B, d, m, C, seed in ((5, 3, 4, 6, 3, 0), (1, 1, 2, 3, 2, 1), (7, 2, 3, 4, 5, 2)):
-        params, cache, y = _sequence_case(T, B, d, m, C, seed)
-        context = f"T={T}, B={B}, d={d}, m={m}, C={C}"
-        out = call(answer, _copy(params), cache, y.copy(), context=context)
-        if not isinstance(out, tuple) or len(out) != 2:
+class BPTTLoop(_CacheChecker):
+    """answer(params, cache, y) -> (loss, grads) with grads W, U, V, b, c, h0."""
+
+    cache_index, cache_class = 1, RNNCache
+    references = ("rnnlib.rnn.rnn_backward", "rnnlib.rnn._rnn_backward", "rnnlib.rnn.rnn_step_backward",
+                  "rnnlib.rnn._rnn_step_backward", "rnnlib.rnn.rnn_loss", "rnnlib.rnn._rnn_loss")
+
+    def cases(self, rng):
+        cases = [_plain_sequence_case(T, B, d, m, C, seed, f"T={T}, B={B}, d={d}, m={m}, C={C}")
+                 for T, B, d, m, C, seed in ((5, 3, 4, 6, 3, 0), (1, 1, 2, 3, 2, 1), (7, 2, 3, 4, 5, 2))]
+        for _ in range(3):
+            T, B, d, m = int(rng.integers(2, 9)), int(rng.integers(1, 5)), int(rng.integers(1, 5)), int(rng.integers(2, 6))
+            C = int(rng.integers(2, 6))
+            cases.append(_plain_sequence_case(T, B, d, m, C, _seed(rng), f"T={T}, B={B}, d={d}, m={m}, C={C} (random)"))
+        return cases
+
+    def judge(self, case, observed):
+        params, plain_cache, y = case.args
+        cache = rebuild(RNNCache, plain_cache)
+        T, B, _ = cache.x.shape
+        context = case.context
+        out = observed.get("returned")
+        if not is_sequence(out, 2):
             raise Mistake(f"return a tuple (loss, grads) ({context}); got {describe(out)}")
         loss, grads = out
         ref_loss, ref = rnn_backward(params, cache, y)
-        if not isinstance(grads, dict):
+        if not isinstance(grads, dict) or set(grads) == {"opaque"}:
             raise Mistake(f"grads should be a dict ({context}), got {describe(grads)}")
         if "h0" not in grads:
             raise Mistake("grads has no 'h0': the gradient reaching the initial state, dJ/dh^(0) = "
@@ -191,10 +237,13 @@ def _check_bptt_loop(answer):
              "averages over the batch only.", lambda: ref_loss / T if T > 1 else None),
             ("The loss is summed over the batch; rnnlib averages it over the batch (1/B).",
              lambda: ref_loss * B if B > 1 else None),
-        ])
+        ], unless=ref_loss)
         if hint:
             raise Mistake(hint)
-        compare(np.asarray(loss, dtype=float), np.asarray(ref_loss), name="loss", context=context)
+        if isinstance(loss, bool) or not isinstance(loss, (int, float, np.ndarray)):
+            raise Mistake(f"the loss should be a number ({context}), got {describe(loss)}")
+        compare(np.asarray(loss, dtype=float).reshape(()) if np.size(loss) == 1 else loss, np.asarray(ref_loss),
+                name="loss", context=context)
         if T > 1:
             da = _variant_backward(params, cache, y)["da"]
             only_last = {"W": da[-1].T @ cache.h[-2], "U": da[-1].T @ cache.x[-1]}
@@ -228,7 +277,7 @@ def _check_bptt_loop(answer):
             if key == "h0":
                 variants.insert(0, ("grads['h0'] is zero: the gradient must flow back to the initial state, "
                                     "dJ/dh^(0) = W^T dJ/da^(1).", np.zeros_like(ref["h0"])))
-            hint = first_match(grads[key], [(f, v) for f, v in variants if v is not None])
+            hint = first_match(grads[key], [(f, v) for f, v in variants if v is not None], unless=ref[key])
             if hint:
                 raise Mistake(hint)
             compare(grads[key], ref[key], name=f"grads['{key}']", context=context)
@@ -239,48 +288,71 @@ def _check_bptt_loop(answer):
 # ----------------------------------------------------------------------------------------------
 # Exercise: one (t, k) contribution by hand
 # ----------------------------------------------------------------------------------------------
+def _contribution_case(T, B, d, m, C, seed, t, k, context=""):
+    params, cache, y = _sequence_case(T, B, d, m, C, seed)
+    return Case(context or f"t={t}, k={k}, T={T}, B={B}", (params, fields(cache), y, t, k))
+
+
 @exercise("tk-contribution", chapter=CHAPTER, points=2, answer_name="contribution",
           title="One (t, k) term of dJ/dU by hand")
-def _check_contribution(answer):
-    for T, B, d, m, C, seed, pairs in ((5, 2, 3, 4, 3, 3, ((4, 2), (5, 5), (3, 1))),
-                                       (3, 1, 2, 3, 2, 4, ((3, 1), (2, 2)))):
-        params, cache, y = _sequence_case(T, B, d, m, C, seed)
+class Contribution(_CacheChecker):
+    """answer(params, cache, y, t, k) -> the (t, k) term of dJ/dU, (m, d)."""
+
+    cache_index, cache_class = 1, RNNCache
+    references = ("rnnlib.bptt.bptt_contributions", "rnnlib.bptt._bptt_contributions")
+
+    def cases(self, rng):
+        cases = []
+        for T, B, d, m, C, seed, pairs in ((5, 2, 3, 4, 3, 3, ((4, 2), (5, 5), (3, 1))),
+                                           (3, 1, 2, 3, 2, 4, ((3, 1), (2, 2)))):
+            cases += [_contribution_case(T, B, d, m, C, seed, t, k) for t, k in pairs]
+        for _ in range(3):
+            T, B, d, m, C = int(rng.integers(2, 8)), int(rng.integers(1, 4)), int(rng.integers(1, 5)), \
+                int(rng.integers(2, 6)), int(rng.integers(2, 5))
+            t = int(rng.integers(2, T + 1))
+            k = int(rng.integers(1, t))
+            cases.append(_contribution_case(T, B, d, m, C, _seed(rng), t, k, f"t={t}, k={k}, T={T}, B={B} (random)"))
+        return cases
+
+    def judge(self, case, observed):
+        params, plain_cache, y, t, k = case.args
+        cache = rebuild(RNNCache, plain_cache)
+        T, B, _ = cache.x.shape
+        context = case.context
+        out = observed.get("returned")
         terms = bptt_contributions(params, cache, y, wrt="U")            # (T, T, m, d)
         W, V = params["W"], params["V"]
         h, x = cache.h, cache.x
-        for t, k in pairs:
-            context = f"t={t}, k={k}, T={T}, B={B}"
-            out = call(answer, _copy(params), cache, y.copy(), t, k, context=context)
-            do_t = cache.y_hat[t - 1].copy()                              # (B, C)
-            do_t[np.arange(B), y[t - 1]] -= 1
-            do_t /= B
+        do_t = cache.y_hat[t - 1].copy()                              # (B, C)
+        do_t[np.arange(B), y[t - 1]] -= 1
+        do_t /= B
 
-            def term(x_k=None, last_dtanh=True, jac_T=False, scale=1.0):
-                g = do_t @ V * scale                                      # (B, m) dJ_t/dh^(t)
-                for j in range(t, k, -1):                                 # through dh^(j)/dh^(j-1)
-                    g = (g * (1 - h[j] ** 2)) @ (W.T if jac_T else W)
-                da = g * (1 - h[k] ** 2) if last_dtanh else g
-                return da.T @ (x[k - 1] if x_k is None else x_k)
-            hint = first_match(out, [
-                ("This is dJ/dU's contribution from step k to *all* later errors (you started from "
-                 "the full dJ/dh^(t), which already holds the errors after t). Start from J_t alone: "
-                 "dJ_t/dh^(t) = V^T dJ_t/do^(t).", lambda: terms[t - 1:, k - 1].sum(axis=0) if t < T else None),
-                ("This is the sum over all k <= t (dJ_t/dU). The (t, k) term stops at step k's "
-                 "immediate partial d+h^(k)/dU = diag(tanh'(a^(k))) x^(k)^T.",
-                 lambda: terms[t - 1, :t].sum(axis=0) if t > 1 else None),
-                ("Off by one: x^(k) is x[k-1] in the code (x[0] is the first input).",
-                 lambda: term(x_k=x[k]) if k < T else None),
-                ("Off by one: x^(k) is x[k-1] in the code, not x[k-2].",
-                 lambda: term(x_k=x[k - 2]) if k >= 2 else None),
-                ("You forgot tanh'(a^(k)) at step k itself: d+h^(k)/dU includes diag(1 - h^(k)**2).",
-                 lambda: term(last_dtanh=False)),
-                ("The Jacobians dh^(j)/dh^(j-1) = diag(tanh'(a^(j))) W are transposed: for a batch of "
-                 "rows, one step back is `(g * (1 - h[j]**2)) @ W`.", lambda: term(jac_T=True) if t > k else None),
-                ("Missing the 1/B of the loss (J averages over the batch).", lambda: term(scale=B) if B > 1 else None),
-            ])
-            if hint:
-                raise Mistake(hint)
-            compare(out, terms[t - 1, k - 1], name="your contribution", context=context)
+        def term(x_k=None, last_dtanh=True, jac_T=False, scale=1.0):
+            g = do_t @ V * scale                                      # (B, m) dJ_t/dh^(t)
+            for j in range(t, k, -1):                                 # through dh^(j)/dh^(j-1)
+                g = (g * (1 - h[j] ** 2)) @ (W.T if jac_T else W)
+            da = g * (1 - h[k] ** 2) if last_dtanh else g
+            return da.T @ (x[k - 1] if x_k is None else x_k)
+        hint = first_match(out, [
+            ("This is dJ/dU's contribution from step k to *all* later errors (you started from "
+             "the full dJ/dh^(t), which already holds the errors after t). Start from J_t alone: "
+             "dJ_t/dh^(t) = V^T dJ_t/do^(t).", lambda: terms[t - 1:, k - 1].sum(axis=0) if t < T else None),
+            ("This is the sum over all k <= t (dJ_t/dU). The (t, k) term stops at step k's "
+             "immediate partial d+h^(k)/dU = diag(tanh'(a^(k))) x^(k)^T.",
+             lambda: terms[t - 1, :t].sum(axis=0) if t > 1 else None),
+            ("Off by one: x^(k) is x[k-1] in the code (x[0] is the first input).",
+             lambda: term(x_k=x[k]) if k < T else None),
+            ("Off by one: x^(k) is x[k-1] in the code, not x[k-2].",
+             lambda: term(x_k=x[k - 2]) if k >= 2 else None),
+            ("You forgot tanh'(a^(k)) at step k itself: d+h^(k)/dU includes diag(1 - h^(k)**2).",
+             lambda: term(last_dtanh=False)),
+            ("The Jacobians dh^(j)/dh^(j-1) = diag(tanh'(a^(j))) W are transposed: for a batch of "
+             "rows, one step back is `(g * (1 - h[j]**2)) @ W`.", lambda: term(jac_T=True) if t > k else None),
+            ("Missing the 1/B of the loss (J averages over the batch).", lambda: term(scale=B) if B > 1 else None),
+        ], unless=terms[t - 1, k - 1])
+        if hint:
+            raise Mistake(hint)
+        compare(out, terms[t - 1, k - 1], name="your contribution", context=context)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -288,42 +360,78 @@ def _check_contribution(answer):
 # ----------------------------------------------------------------------------------------------
 @exercise("bptt-memory", chapter=CHAPTER, points=1, answer_name="bptt_memory",
           title="Estimate the memory BPTT needs")
-def _check_memory(answer):
-    cases = ((10, 3, 8, 4, 5, np.float32), (200, 16, 32, 10, 7, np.float64), (1, 2, 3, 4, 5, np.float64),
-             (25, 1, 100, 65, 65, np.float64))                         # min-char-rnn's sizes last
-    for T, B, m, d, C, dtype in cases:
-        context = f"T={T}, B={B}, m={m}, d={d}, C={C}, dtype={np.dtype(dtype).name}"
-        out = call(answer, T, B, m, d, C, dtype, context=context)
-        params = init_rnn(d, m, C, dtype=dtype)
-        actual = cache_nbytes(rnn_forward(params, np.zeros((T, B, d), dtype=dtype)))
-        size = np.dtype(dtype).itemsize
-        if not isinstance(out, (int, np.integer, float, np.floating)) or isinstance(out, bool):
+class Memory(Checker):
+    """answer(T, B, m, d, C, dtype) -> bytes. A case holds dtype's name; prepare passes the
+    NumPy type (np.float32 or np.float64), as the exercise does.
+
+    Accepted: any count of what BPTT needs, x (T, B, d), h (T+1, B, m) with h0, and y_hat (or o,
+    which gives it) (T, B, C), plus, optionally, what rnnlib keeps besides: a (T, B, m; for tanh
+    redundant, tanh' = 1 - h^2) and the other of o and y_hat."""
+
+    references = ("rnnlib.bptt.bptt_memory_bytes", "rnnlib.bptt._bptt_memory_bytes",
+                  "rnnlib.bptt.cache_nbytes", "rnnlib.bptt._cache_nbytes")
+    note = ("BPTT needs x, h (with h^(0)) and y_hat (or o); rnnlib's cache also keeps a (redundant for "
+            "tanh: tanh'(a) = 1 - h^2) and o (redundant given y_hat): either count is right.")
+
+    def cases(self, rng):
+        cases = [Case(f"T={T}, B={B}, m={m}, d={d}, C={C}, dtype={name}", (T, B, m, d, C, name))
+                 for T, B, m, d, C, name in ((10, 3, 8, 4, 5, "float32"), (200, 16, 32, 10, 7, "float64"),
+                                             (1, 2, 3, 4, 5, "float64"), (25, 1, 100, 65, 65, "float64"))]
+        for _ in range(3):
+            T, B, m, d, C = (int(v) for v in rng.integers(2, 60, size=5))
+            name = str(rng.choice(["float32", "float64"]))
+            cases.append(Case(f"T={T}, B={B}, m={m}, d={d}, C={C}, dtype={name}", (T, B, m, d, C, name)))
+        return cases
+
+    def prepare(self, case):
+        T, B, m, d, C, name = case.args
+        return (T, B, m, d, C, np.dtype(name).type), {}
+
+    def judge(self, case, observed):
+        T, B, m, d, C, name = case.args
+        dtype = np.dtype(name)
+        context = case.context
+        out = observed.get("returned")
+        if isinstance(out, bool) or not isinstance(out, (int, float)):
             raise Mistake(f"return a number of bytes ({context}); got {describe(out)}")
-        hint = first_match(out, [
-            ("That is a number of floats, not bytes: multiply by the dtype's itemsize "
-             "(np.dtype(dtype).itemsize).", actual / size),
-            ("The itemsize is fixed at 8: float32 takes 4 bytes per number.",
-             actual / size * 8 if size != 8 else None),
-            ("You forgot h^(0): h has T+1 rows (h[0] = h0, the input of the first step).",
-             actual - B * m * size),
-            ("One (T, B, m) array is missing: the cache keeps both the pre-activations a and the "
-             "hidden states h (T+1, B, m).", actual - T * B * m * size),
-            ("The hidden states h (T+1, B, m) are missing: dJ/dW = sum_t da^(t) h^(t-1)^T needs them.",
-             actual - (T + 1) * B * m * size),
-            ("One of the (T, B, C) arrays is missing: the cache keeps the logits o and y_hat.",
-             actual - T * B * C * size),
-            ("The inputs x (T, B, d) are in the cache too: dJ/dU = sum_t da^(t) x^(t)^T needs them.",
-             actual - T * B * d * size),
-            ("The batch size B is missing: every cached array has a batch dimension.",
-             actual / B if B > 1 else None),
-        ], rtol=0, atol=0.5)
+        params = init_rnn(d, m, C, dtype=dtype)
+        kept = cache_nbytes(rnn_forward(params, np.zeros((T, B, d), dtype=dtype)))
+        size = dtype.itemsize
+        x, h, a, out_C = T * B * d * size, (T + 1) * B * m * size, T * B * m * size, T * B * C * size
+        minimal = x + h + out_C
+        accepted = (minimal, minimal + a, minimal + out_C, minimal + a + out_C)
+        if kept != minimal + a + out_C:  # pragma: no cover - library self-check
+            raise AssertionError("cache_nbytes disagrees with x, h, a, o, y_hat")
+        if any(out == total for total in accepted):
+            return
+        variants = []
+        for base in accepted:
+            variants += [
+                ("That is a number of floats, not bytes: multiply by the dtype's itemsize "
+                 "(np.dtype(dtype).itemsize).", base / size),
+                ("The itemsize is fixed at 8: float32 takes 4 bytes per number.",
+                 base / size * 8 if size != 8 else None),
+                ("You forgot h^(0): h has T+1 rows (h[0] = h0, the input of the first step, which "
+                 "dJ/dW = sum_t da^(t) h^(t-1)^T needs at t = 1).", base - B * m * size),
+                ("The hidden states h (T+1, B, m) are missing: dJ/dW = sum_t da^(t) h^(t-1)^T needs them "
+                 "(and tanh'(a^(t)) = 1 - h^(t)^2).", base - h),
+                ("The inputs x (T, B, d) are in the cache too: dJ/dU = sum_t da^(t) x^(t)^T needs them.",
+                 base - x),
+                ("The batch size B is missing: every cached array has a batch dimension.",
+                 base / B if B > 1 else None),
+            ]
+        variants += [
+            ("Neither y_hat nor o is counted: dJ/do^(t) = y_hat^(t) - onehot(y^(t)) needs y_hat (T, B, C) "
+             "(or o, which gives it by the softmax). Needed: x, h (with h^(0)), y_hat; a and o are "
+             "redundant (tanh' = 1 - h^2; y_hat = softmax(o)), though rnnlib keeps them.", x + h),
+            ("Neither y_hat nor o is counted: dJ/do^(t) = y_hat^(t) - onehot(y^(t)) needs y_hat (T, B, C). "
+             "a is redundant for tanh (tanh' = 1 - h^2), y_hat is not.", x + h + a),
+        ]
+        hint = first_match(out, [(f, v) for f, v in variants if v is not None], rtol=0, atol=0.5)
         if hint:
             raise Mistake(hint)
-        if out != actual:
-            raise Mistake(f"your estimate is {out} bytes ({context}), but the cache rnn_forward keeps "
-                          f"holds {actual} bytes.")
-        if bptt_memory_bytes(T, B, m, d, C, dtype) != actual:  # pragma: no cover - library self-check
-            raise AssertionError("bptt_memory_bytes disagrees with cache_nbytes")
+        raise Mistake(f"your estimate is {out} bytes ({context}). BPTT needs x, h (with h^(0)) and y_hat: "
+                      f"{minimal} bytes; the cache rnn_forward keeps (also a and o) holds {kept} bytes.")
 
 
 register("truncation-bias", chapter=CHAPTER, kind="written", points=1,

@@ -4,7 +4,7 @@
 * ``graphs-hand-gradient``: dJ/dw and dJ/db of the same J by hand (chain rule, NumPy).
 * ``graphs-receives-gradient``: which leaves of :func:`monitor_graph` receive a gradient from J.
 
-Each checker runs the answer on several random cases against rnnlib.graph and names the usual
+Each checker runs the answer on fixed and fresh random cases against rnnlib.graph and names the usual
 mistakes (a missing bias, elementwise product instead of x^T w, a forgotten factor 2 or
 sigma'(u), NumPy on ``.value`` that cuts the graph, constants or unconnected nodes counted).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import graph as g
-from . import Mistake, as_array, call, compare, describe, exercise, first_match
+from . import Case, Checker, Mistake, as_array, close, compare, describe, exercise, first_match, is_sequence, snapshot
 
 CHAPTER = "computational_graphs"
 
@@ -22,12 +22,18 @@ def _sigmoid(u):
     return 0.5 * (1.0 + np.tanh(0.5 * u))
 
 
-def _cases():
-    """(context, x, w, b, y) with n inputs; b and y non-zero so missing terms show."""
-    for seed, n in ((0, 3), (1, 5), (2, 1)):
-        rng = np.random.default_rng(seed + 40)
-        yield (f"n={n}", rng.normal(size=n), rng.normal(size=n), np.array(rng.normal()),
-               np.array(0.2 + 0.6 * rng.random()))
+def _case(rng, n, context):
+    return Case(context, (rng.normal(size=n), rng.normal(size=n), np.array(rng.normal()),
+                          np.array(0.2 + 0.6 * rng.random())))
+
+
+def _cases(rng):
+    """(x, w, b, y) with n inputs; b and y non-zero so missing terms show: fixed, then random."""
+    cases = [_case(np.random.default_rng(seed + 40), n, f"n={n}") for seed, n in ((0, 3), (1, 5), (2, 1))]
+    for _ in range(3):
+        n = int(rng.integers(1, 8))
+        cases.append(_case(rng, n, f"n={n} (random)"))
+    return cases
 
 
 # ----------------------------------------------------------------------------------------------
@@ -35,18 +41,39 @@ def _cases():
 # ----------------------------------------------------------------------------------------------
 @exercise("graphs-build", chapter=CHAPTER, points=2, answer_name="squared_error_graph",
           title="Build the graph of a squared-error loss")
-def _check_build(answer):
-    for context, x, w, b, y in _cases():
-        X, W = g.variable(x, "x"), g.parameter(w, "w")
-        B, Y = g.parameter(b, "b"), g.constant(y, "y")
-        out = call(answer, X, W, B, Y, context=context)
-        if not isinstance(out, g.Variable):
+class Build(Checker):
+    """answer(X, W, B, Y) (graph nodes) -> the node J; observed: J's value and, after
+    J.backward(), the gradients that reach w, b and x."""
+
+    references = ("rnnlib.exercises.computational_graphs.squared_error_graph",)
+
+    def cases(self, rng):
+        return _cases(rng)
+
+    def prepare(self, case):
+        x, w, b, y = (np.array(v, copy=True) for v in case.args)
+        return (g.variable(x, "x"), g.parameter(w, "w"), g.parameter(b, "b"), g.constant(y, "y")), {}
+
+    def observe(self, returned, case, args):
+        if not isinstance(returned, g.Variable):
+            return {"node": False, "returned": snapshot(returned)}
+        observed = {"node": True, "value": snapshot(np.asarray(returned.value))}
+        value = observed["value"]
+        if isinstance(value, np.ndarray) and value.shape == ():
+            returned.backward()
+            observed["grads"] = {name: snapshot(node.grad) for name, node in zip("xwb", args[:3])}
+        return observed
+
+    def judge(self, case, observed):
+        x, w, b, y = case.args
+        context = case.context
+        if not observed.get("node"):
             raise Mistake(f"return the output node J (a rnnlib.graph.Variable), got "
-                          f"{describe(out)}. Build it with g.dot, g.add, g.sigmoid, g.sub and "
-                          "g.square (or the operators + - * on Variables).")
+                          f"{describe(observed.get('returned'))}. Build it with g.dot, g.add, g.sigmoid, "
+                          "g.sub and g.square (or the operators + - * on Variables).")
         u = x @ w + b
         expected = (_sigmoid(u) - y) ** 2
-        value = np.asarray(out.value)
+        value = as_array(observed.get("value"), "J", context)
         if value.shape != ():
             hint = (" It has one entry per input: for x^T w use g.dot(x, w), not g.mul (an "
                     "elementwise product)." if value.shape == x.shape else "")
@@ -63,16 +90,17 @@ def _check_build(answer):
         if known:
             raise Mistake(known)
         compare(value, expected, name="J", context=context)
-        out.backward()
-        for name, node in (("w", W), ("b", B), ("x", X)):
-            if node.grad is None:
+        grads = observed.get("grads")
+        grads = grads if isinstance(grads, dict) else {}
+        for name in ("w", "b", "x"):
+            if grads.get(name) is None:
                 raise Mistake(f"{name} receives no gradient: J is not computed from the node "
                               f"{name} through graph operations. Use the Variables you are given "
                               "(not their .value with NumPy): NumPy on .value cuts the graph.")
         s = _sigmoid(u)
         dJ_du = 2 * (s - y) * s * (1 - s)
-        compare(W.grad, dJ_du * x, name="dJ/dw of your graph", context=context)
-        compare(B.grad, dJ_du, name="dJ/db of your graph", context=context)
+        compare(grads["w"], dJ_du * x, name="dJ/dw of your graph", context=context)
+        compare(grads["b"], dJ_du, name="dJ/db of your graph", context=context)
 
 
 def squared_error_graph(x, w, b, y):
@@ -87,16 +115,25 @@ def squared_error_graph(x, w, b, y):
 # ----------------------------------------------------------------------------------------------
 @exercise("graphs-hand-gradient", chapter=CHAPTER, points=2, answer_name="gradient_by_hand",
           title="A gradient by hand, checked by the graph")
-def _check_hand_gradient(answer):
-    for context, x, w, b, y in _cases():
-        out = call(answer, x.copy(), w.copy(), b.copy(), y.copy(), context=context)
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
+class HandGradient(Checker):
+    """answer(x, w, b, y) -> (dJ_dw, dJ_db) (any sequence of two)."""
+
+    references = ("rnnlib.graph.Variable.backward",)
+
+    def cases(self, rng):
+        return _cases(rng)
+
+    def judge(self, case, observed):
+        x, w, b, y = case.args
+        context = case.context
+        out = observed.get("returned")
+        if not is_sequence(out, 2):
             raise Mistake(f"return a pair (dJ_dw, dJ_db), got {describe(out)}")
         dJ_dw = as_array(out[0], "dJ_dw", context).astype(float)
         dJ_db = as_array(out[1], "dJ_db", context).astype(float)
         s = _sigmoid(x @ w + b)
         dJ_du = 2 * (s - y) * s * (1 - s)
-        known = None if np.allclose(dJ_dw, dJ_du * x) else first_match(dJ_dw, [
+        known = None if close(dJ_dw, dJ_du * x) else first_match(dJ_dw, [
             ("the factor 2 from d(e^2)/de = 2e is missing.", dJ_du / 2 * x),
             ("the sigmoid's derivative sigma'(u) = sigma(u)(1 - sigma(u)) is missing.",
              2 * (s - y) * x),
@@ -106,9 +143,8 @@ def _check_hand_gradient(answer):
         ])
         if known:
             raise Mistake(known)
-        compare(dJ_dw, dJ_du * x, name="dJ_dw", context=context, check_dtype=False)
-        compare(dJ_db.reshape(()) if dJ_db.size == 1 else dJ_db, dJ_du, name="dJ_db",
-                context=context, check_dtype=False)
+        compare(dJ_dw, dJ_du * x, name="dJ_dw", context=context)
+        compare(dJ_db.reshape(()) if dJ_db.size == 1 else dJ_db, dJ_du, name="dJ_db", context=context)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -135,32 +171,42 @@ def monitor_graph(seed=0):
 @exercise("graphs-receives-gradient", chapter=CHAPTER, points=1,
           answer_name="leaves_receiving_gradient",
           title="Which nodes receive a gradient?")
-def _check_receives(answer):
-    out = call(answer, context="no arguments")
-    if isinstance(out, str) or not isinstance(out, (set, frozenset, list, tuple)):
-        raise Mistake(f"return a set of leaf names such as {{'x', 'w'}}, got {describe(out)}")
-    names = set(out)
-    unknown = names - set(LEAVES)
-    if unknown:
-        raise Mistake(f"{sorted(unknown)} are not leaves of the graph; choose among {LEAVES}.")
-    J, _ = monitor_graph()
-    expected = g.receives_gradient(J) & set(LEAVES)
-    messages = []
-    if "v" in names:
-        messages.append("v feeds only the monitoring output m: there is no path from v to J, so "
-                        "backprop from J never reaches it.")
-    if names & {"lam", "y"}:
-        messages.append("lam and y are constants (grey nodes): backprop computes no gradient "
-                        "for them, although the math could.")
-    if "w" not in names:
-        messages.append("w is used twice (in x^T w and in the penalty): it receives the sum of "
-                        "both contributions.")
-    if "x" not in names:
-        messages.append("x is an input, not a constant: backprop computes dJ/dx too (that is how "
-                        "a gradient reaches the layers below).")
-    if "b" not in names:
-        messages.append("b is on the path to J through the sum x^T w + b.")
-    if messages:
-        raise Mistake(" ".join(messages))
-    if names != expected:  # pragma: no cover - the messages cover every difference
-        raise Mistake("not quite: follow every path from J back to the leaves.")
+class ReceivesGradient(Checker):
+    """answer() -> a set (or list, tuple) of leaf names of :func:`monitor_graph`'s J.
+
+    One case: the question is about one fixed graph (no random inputs to draw)."""
+
+    references = ("rnnlib.graph.receives_gradient",)
+
+    def cases(self, rng):
+        return [Case("no arguments")]
+
+    def judge(self, case, observed):
+        out = observed.get("returned")
+        if not isinstance(out, (list, tuple)) or not all(isinstance(name, str) for name in out):
+            raise Mistake(f"return a set of leaf names such as {{'x', 'w'}}, got {describe(out)}")
+        names = set(out)
+        unknown = names - set(LEAVES)
+        if unknown:
+            raise Mistake(f"{sorted(unknown)} are not leaves of the graph; choose among {LEAVES}.")
+        J, _ = monitor_graph()
+        expected = g.receives_gradient(J) & set(LEAVES)
+        messages = []
+        if "v" in names:
+            messages.append("v feeds only the monitoring output m: there is no path from v to J, so "
+                            "backprop from J never reaches it.")
+        if names & {"lam", "y"}:
+            messages.append("lam and y are constants (grey nodes): backprop computes no gradient "
+                            "for them, although the math could.")
+        if "w" not in names:
+            messages.append("w is used twice (in x^T w and in the penalty): it receives the sum of "
+                            "both contributions.")
+        if "x" not in names:
+            messages.append("x is an input, not a constant: backprop computes dJ/dx too (that is how "
+                            "a gradient reaches the layers below).")
+        if "b" not in names:
+            messages.append("b is on the path to J through the sum x^T w + b.")
+        if messages:
+            raise Mistake(" ".join(messages))
+        if names != expected:  # pragma: no cover - the messages cover every difference
+            raise Mistake("not quite: follow every path from J back to the leaves.")

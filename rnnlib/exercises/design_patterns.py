@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import deep as _deep
 from .. import patterns as _patterns
-from . import Mistake, call, compare, describe, exercise, first_match, register
+from . import Case, Checker, Mistake, call, compare, describe, exercise, first_match, register, snapshot
 
 CHAPTER = "design_patterns"
 
@@ -32,37 +32,51 @@ PICK_ANSWERS = {
     "parallel": (2, "when the previous output carries everything the next step needs, pattern 2 "
                     "suffices, and with teacher forcing its steps are independent, so training "
                     "runs in parallel over time."),
-    "echo": (1, "the output two steps back (x^(t-3)) does not tell what x^(t-2) was, so the "
-                "output-to-hidden pattern 2 cannot do this; the hidden state of pattern 1 can "
-                "remember the last two inputs."),
+    "echo": (1, "pattern 2 feeds back only the previous output, y^(t-1) = x^(t-3), which does not "
+                "tell what x^(t-2) was, so the output-to-hidden pattern 2 cannot do this; the hidden "
+                "state of pattern 1 can remember the last two inputs."),
     "video": (3, "one decision for the whole clip: read every frame, output once, pattern 3."),
 }
 
 
 @exercise("patterns-pick", chapter=CHAPTER, points=2, answer_name="pick_patterns",
           title="Pick the design pattern")
-def check_pick(answer):
-    """answer: a function returning a dict {task name: 1, 2 or 3} (or the dict itself)."""
-    if callable(answer):
-        answer = call(answer, context="pick_patterns()")
-    if not isinstance(answer, dict):
-        raise Mistake(f"pick_patterns() should return a dict {{task: 1, 2 or 3}}, got {describe(answer)}")
-    missing = [task for task in PICK_ANSWERS if task not in answer]
-    if missing:
-        raise Mistake(f"your dict is missing the task(s) {missing}; it needs all of {list(PICK_ANSWERS)}")
-    wrong = []
-    for task, (pattern, why) in PICK_ANSWERS.items():
-        given = answer[task]
-        if given is NotImplemented or given is None or given is Ellipsis:
-            raise NotImplementedError()
-        if isinstance(given, bool) or not isinstance(given, numbers.Integral) or given not in (1, 2, 3):
-            raise Mistake(f"the pattern for {task!r} should be 1, 2 or 3, got {given!r}")
-        if given != pattern:
-            wrong.append(f"- {task}: you chose {given}, but {why}")
-    if wrong:
-        right = len(PICK_ANSWERS) - len(wrong)
-        raise Mistake(f"{right} of {len(PICK_ANSWERS)} right.\n" + "\n".join(wrong),
-                      partial=1 if right >= 4 else 0)
+class Pick(Checker):
+    """answer: a function returning a dict {task name: 1, 2 or 3} (or the dict itself).
+
+    One case: the tasks are the fixed text of the exercise."""
+
+    answer_kind = "value"
+    references = ()
+
+    def cases(self, rng):
+        return [Case("pick_patterns()")]
+
+    def observe(self, returned, case, args):
+        if callable(returned):
+            returned = call(returned, context="pick_patterns()")
+        return {"returned": snapshot(returned)}
+
+    def judge(self, case, observed):
+        answer = observed.get("returned")
+        if not isinstance(answer, dict) or "opaque" in answer and len(answer) == 1:
+            raise Mistake(f"pick_patterns() should return a dict {{task: 1, 2 or 3}}, got {describe(answer)}")
+        missing = [task for task in PICK_ANSWERS if task not in answer]
+        if missing:
+            raise Mistake(f"your dict is missing the task(s) {missing}; it needs all of {list(PICK_ANSWERS)}")
+        wrong = []
+        for task, (pattern, why) in PICK_ANSWERS.items():
+            given = answer[task]
+            if given is None or given == {"opaque": "a ellipsis"} or given == {"opaque": "a NotImplementedType"}:
+                raise NotImplementedError()
+            if isinstance(given, bool) or not isinstance(given, int) or given not in (1, 2, 3):
+                raise Mistake(f"the pattern for {task!r} should be 1, 2 or 3, got {describe(given)}")
+            if given != pattern:
+                wrong.append(f"- {task}: you chose {given}, but {why}")
+        if wrong:
+            right = len(PICK_ANSWERS) - len(wrong)
+            raise Mistake(f"{right} of {len(PICK_ANSWERS)} right.\n" + "\n".join(wrong),
+                          partial=1 if right >= 4 else 0)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -70,16 +84,28 @@ def check_pick(answer):
 # ----------------------------------------------------------------------------------------------
 @exercise("patterns-teacher-forcing", chapter=CHAPTER, points=1, answer_name="teacher_forcing_inputs",
           title="Teacher forcing's input shift")
-def check_teacher_forcing(answer):
+class TeacherForcing(Checker):
     """answer(y (T, B) int, C) -> y_prev (T, B, C)."""
-    rng = np.random.default_rng(0)
-    for T, B, C in ((5, 3, 4), (1, 2, 3), (6, 1, 2), (4, 4, 4)):
-        y = rng.integers(0, C, (T, B))
+
+    references = ("rnnlib.patterns.teacher_forcing_inputs", "rnnlib.patterns._teacher_forcing_inputs")
+
+    def cases(self, rng):
+        fixed = np.random.default_rng(0)
+        cases = [Case(f"T={T}, B={B}, C={C}", (fixed.integers(0, C, (T, B)), C))
+                 for T, B, C in ((5, 3, 4), (1, 2, 3), (6, 1, 2), (4, 4, 4))]
+        for _ in range(3):
+            T, B, C = int(rng.integers(1, 8)), int(rng.integers(1, 6)), int(rng.integers(2, 7))
+            cases.append(Case(f"T={T}, B={B}, C={C} (random)", (rng.integers(0, C, (T, B)), C)))
+        return cases
+
+    def judge(self, case, observed):
+        y, C = case.args
+        T, B = y.shape
+        context = case.context
+        got = observed.get("returned")
         expected = _patterns.teacher_forcing_inputs(y, C)                 # (T, B, C)
-        context = f"T={T}, B={B}, C={C}"
-        got = call(answer, y.copy(), C, context=context)
         onehot = np.eye(C)[y]                                            # (T, B, C)
-        if isinstance(got, np.ndarray) and got.shape == expected.shape and not np.allclose(got, expected):
+        if isinstance(got, np.ndarray) and got.shape == expected.shape and not close_enough(got, expected):
             left = np.zeros_like(onehot)
             left[:-1] = onehot[1:]
             known = first_match(got, [
@@ -93,7 +119,14 @@ def check_teacher_forcing(answer):
             ])
             if known:
                 raise Mistake(f"({context}) {known}")
-        compare(got, expected, name="your y_prev", context=context, check_dtype=False)
+        compare(got, expected, name="your y_prev", context=context)
+
+
+def close_enough(got, expected):
+    try:
+        return bool(np.allclose(got, expected))
+    except Exception:
+        return False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -122,25 +155,41 @@ def _place(index, g, T, m):
     return dh
 
 
+def _dh_case(rng, T, B, m, C, last, context):
+    V = rng.standard_normal((C, m))
+    o = rng.standard_normal((B, C))
+    y_hat = np.exp(o) / np.exp(o).sum(axis=1, keepdims=True)
+    y = rng.integers(0, C, B)
+    return Case(context, (V, y_hat, y, np.array(last), T))
+
+
 @exercise("patterns-seq-to-one-dh", chapter=CHAPTER, points=2, answer_name="seq_to_one_dh",
           title="The seq-to-one loss gradient")
-def check_seq_to_one_dh(answer):
+class SeqToOneDh(Checker):
     """answer(V, y_hat, y, last, T) -> dh (T, B, m)."""
-    rng = np.random.default_rng(1)
-    for T, B, m, C, last in ((5, 4, 3, 3, [5, 2, 4, 1]), (3, 1, 4, 2, [3]), (6, 3, 5, 4, [6, 6, 6])):
-        last = np.array(last)
-        V = rng.standard_normal((C, m))
-        o = rng.standard_normal((B, C))
-        y_hat = np.exp(o) / np.exp(o).sum(axis=1, keepdims=True)
-        y = rng.integers(0, C, B)
+
+    references = ("rnnlib.patterns.seq_to_one_dh", "rnnlib.patterns._seq_to_one_dh")
+
+    def cases(self, rng):
+        fixed = np.random.default_rng(1)
+        cases = [_dh_case(fixed, T, B, m, C, last, f"T={T}, B={B}, m={m}, C={C}, last={last}")
+                 for T, B, m, C, last in ((5, 4, 3, 3, [5, 2, 4, 1]), (3, 1, 4, 2, [3]), (6, 3, 5, 4, [6, 6, 6]))]
+        for _ in range(3):
+            T, B, m, C = (int(v) for v in rng.integers(2, 7, size=4))
+            last = [int(v) for v in rng.integers(1, T + 1, size=B)]
+            cases.append(_dh_case(rng, T, B, m, C, last, f"T={T}, B={B}, m={m}, C={C}, last={last} (random)"))
+        return cases
+
+    def judge(self, case, observed):
+        V, y_hat, y, last, T = case.args
+        context = case.context
+        got = observed.get("returned")
         expected = _patterns.seq_to_one_dh(V, y_hat, y, last, T)
-        context = f"T={T}, B={B}, m={m}, C={C}, last={last.tolist()}"
-        got = call(answer, V.copy(), y_hat.copy(), y.copy(), last.copy(), T, context=context)
-        if isinstance(got, np.ndarray) and got.shape == expected.shape and not np.allclose(got, expected):
+        if isinstance(got, np.ndarray) and got.shape == expected.shape and not close_enough(got, expected):
             known = first_match(got, _dh_variants(V, y_hat, y, last, T))
             if known:
                 raise Mistake(f"({context}) {known}")
-        compare(got, expected, name="your dh", context=context, check_dtype=False)
+        compare(got, expected, name="your dh", context=context)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -148,21 +197,34 @@ def check_seq_to_one_dh(answer):
 # ----------------------------------------------------------------------------------------------
 @exercise("patterns-shortest-path", chapter=CHAPTER, points=1, answer_name="shortest_path_length",
           title="Count the shortest path")
-def check_shortest_path(answer):
+class ShortestPath(Checker):
     """answer(k, depth, skip) -> edges on the shortest path from h^(t) to h^(t+k)."""
-    cases = [(k, depth, skip) for k in (0, 1, 3, 7) for depth in (1, 2, 3)
-             for skip in (False, True) if not (skip and depth == 1)]
-    for k, depth, skip in cases:
+
+    references = ("rnnlib.deep.hidden_path", "rnnlib.deep._hidden_path", "rnnlib.deep.path_between_steps",
+                  "rnnlib.deep.shortest_path")
+
+    def cases(self, rng):
+        cases = [Case(f"k={k}, depth={depth}, skip={skip}", (k, depth, skip))
+                 for k in (0, 1, 3, 7) for depth in (1, 2, 3) for skip in (False, True)
+                 if not (skip and depth == 1)]
+        for _ in range(4):
+            k, depth = int(rng.integers(2, 25)), int(rng.integers(2, 6))
+            skip = bool(rng.random() < 0.5)
+            cases.append(Case(f"k={k}, depth={depth}, skip={skip}", (k, depth, skip)))
+        return cases
+
+    def judge(self, case, observed):
+        k, depth, skip = case.args
+        context = case.context
+        got = observed.get("returned")
         expected = _deep.hidden_path(k, transition_depth=depth, skip=skip)
-        context = f"k={k}, depth={depth}, skip={skip}"
-        got = call(answer, k, depth, skip, context=context)
-        if isinstance(got, bool) or not isinstance(got, (numbers.Integral, np.integer)):
-            if isinstance(got, (float, np.floating)) and float(got).is_integer():
+        if isinstance(got, bool) or not isinstance(got, int):
+            if isinstance(got, float) and got.is_integer():
                 got = int(got)
             else:
                 raise Mistake(f"shortest_path_length({k}, {depth}, {skip}) should return an int, got {describe(got)}")
         if got == expected:
-            continue
+            return
         if skip and got == depth * k:
             raise Mistake(f"({context}) you ignored the skip: with it, h^(t) -> h^(t+1) is one edge, so "
                           f"k steps take k edges, not {depth}*k.")

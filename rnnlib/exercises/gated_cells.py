@@ -12,15 +12,15 @@
 """
 from __future__ import annotations
 
-import inspect
 import itertools
-import numbers
 
 import numpy as np
 
 from ..gru import init_gru
 from ..lstm import init_lstm, lstm_step_forward
-from . import Mistake, call, compare, describe, exercise, register
+from . import (Case, Checker, Mistake, changed_argument, compare, describe, exercise, is_sequence, register,
+               signature_error, snapshot)
+from ._common import float_dtype, seed as _seed
 
 CHAPTER = "gated_cells"
 GATES = ("i", "f", "o", "g")
@@ -119,13 +119,6 @@ def _matches(h_s, output):
                for a, b in zip((h, s), output))
 
 
-def _split(result, context):
-    """(h_t, s_t) from what the answer returned: (h_t, s_t) or (h_t, s_t, cache)."""
-    if not isinstance(result, (tuple, list)) or len(result) < 2:
-        raise Mistake(f"your function should return the pair (h_t, s_t) ({context}), got {describe(result)}")
-    return result[0], result[1]
-
-
 # (context, B, d, m, dtype): the first case has d == m, so transposed U is detectable
 STEP_CASES = (
     ("B=3, d=4, m=4", 3, 4, 4, np.float64),
@@ -135,28 +128,54 @@ STEP_CASES = (
 )
 
 
+def _step_case(context, B, d, m, dtype, seed, state_seed):
+    params = _random_params(d, m, seed=seed, dtype=dtype)
+    rng = np.random.default_rng(state_seed)
+    x_t = rng.standard_normal((B, d)).astype(dtype)                      # (B, d)
+    h_prev = rng.uniform(-1, 1, (B, m)).astype(dtype)                    # (B, m)
+    s_prev = rng.uniform(-2, 2, (B, m)).astype(dtype)                    # (B, m)
+    return Case(context, (params, x_t, h_prev, s_prev))
+
+
 @exercise("lstm-step-forward", chapter=CHAPTER, points=3, answer_name="my_lstm_step",
           title="Implement one step of the LSTM")
-def check_lstm_step_forward(answer):
-    """answer(params, x_t, h_prev, s_prev) -> (h_t, s_t), each (B, m)."""
-    for context, B, d, m, dtype in STEP_CASES:
-        params = _random_params(d, m, seed=B * 10 + d, dtype=dtype)
-        rng = np.random.default_rng(B + 7 * m)
-        x_t = rng.standard_normal((B, d)).astype(dtype)                      # (B, d)
-        h_prev = rng.uniform(-1, 1, (B, m)).astype(dtype)                    # (B, m)
-        s_prev = rng.uniform(-2, 2, (B, m)).astype(dtype)                    # (B, m)
+class LSTMStepForward(Checker):
+    """answer(params, x_t, h_prev, s_prev) -> (h_t, s_t), each (B, m) (or (h_t, s_t, cache))."""
+
+    references = ("rnnlib.lstm.lstm_step_forward", "rnnlib.lstm._lstm_step_forward", "rnnlib.lstm._lstm_cell")
+
+    def cases(self, rng):
+        cases = [_step_case(context, B, d, m, dtype, B * 10 + d, B + 7 * m) for context, B, d, m, dtype in STEP_CASES]
+        for _ in range(3):
+            B, d = int(rng.integers(1, 5)), int(rng.integers(1, 7))
+            m = int(rng.choice([k for k in range(1, 7) if k != d]))
+            dtype = float_dtype(rng)
+            name = "" if dtype == np.float64 else ", float32"
+            cases.append(_step_case(f"B={B}, d={d}, m={m}{name} (random)", B, d, m, dtype, _seed(rng), _seed(rng)))
+        return cases
+
+    def observe(self, returned, case, args):
+        observed = {"changed": changed_argument(case.args, args, ("params", "x_t", "h_prev", "s_prev"))}
+        if is_sequence(returned) and len(returned) >= 2:
+            observed.update(pair=True, h_t=snapshot(returned[0]), s_t=snapshot(returned[1]))
+        else:
+            observed.update(pair=False, returned=snapshot(returned))
+        return observed
+
+    def judge(self, case, observed):
+        params, x_t, h_prev, s_prev = case.args
+        context = case.context
+        B, m = h_prev.shape
+        changed = observed.get("changed")
+        if changed:
+            what = changed if changed.startswith("params") else f"argument {changed}"
+            raise Mistake(f"your function changed its {what} in place ({context}); compute new arrays instead.")
+        if not observed.get("pair"):
+            raise Mistake(f"your function should return the pair (h_t, s_t) ({context}), got "
+                          f"{describe(observed.get('returned'))}")
+        h_t, s_t = observed.get("h_t"), observed.get("s_t")
         h_ref, s_ref, _ = lstm_step_forward(params, x_t, h_prev, s_prev)
-        passed = ({k: v.copy() for k, v in params.items()}, x_t.copy(), h_prev.copy(), s_prev.copy())
-        result = call(answer, *passed, context=f"{context}: x_t {x_t.shape}, h_prev and s_prev {h_prev.shape}")
-        for name, original, given in zip(("x_t", "h_prev", "s_prev"), (x_t, h_prev, s_prev), passed[1:]):
-            if not np.array_equal(original, given):
-                raise Mistake(f"your function changed its argument {name} in place ({context}); "
-                              "compute new arrays instead.")
-        for key in params:
-            if not np.array_equal(params[key], passed[0][key]):
-                raise Mistake(f"your function changed params[{key!r}] in place ({context}).")
-        h_t, s_t = _split(result, context)
-        both = all(isinstance(a, np.ndarray) and a.shape == (B, m) for a in (h_t, s_t))
+        both = all(isinstance(a, np.ndarray) and a.shape == (B, m) and a.dtype.kind in "biuf" for a in (h_t, s_t))
         if both and not (np.allclose(h_t, h_ref, rtol=1e-4, atol=1e-5) and np.allclose(s_t, s_ref, rtol=1e-4, atol=1e-5)):
             if np.allclose(h_t, s_ref, rtol=1e-4, atol=1e-5) and np.allclose(s_t, h_ref, rtol=1e-4, atol=1e-5):
                 raise Mistake(f"you returned (s_t, h_t); return (h_t, s_t), the hidden state first ({context}).")
@@ -170,8 +189,8 @@ def check_lstm_step_forward(answer):
                     continue
                 if _matches((h64, s64), candidate):
                     raise Mistake(f"Your LSTM step is wrong ({context}):\n{feedback}")
-        compare(s_t, s_ref, name="your s_t (the cell state)", context=context)
-        compare(h_t, h_ref, name="your h_t", context=context)
+        compare(s_t, s_ref, name="your s_t (the cell state)", context=context, dtype=x_t.dtype)
+        compare(h_t, h_ref, name="your h_t", context=context, dtype=x_t.dtype)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -224,24 +243,32 @@ N_PARAMS_CASES = ((3, 5, 2), (1, 1, 1), (10, 2, 4), (65, 128, 65), (7, 7, 7))
 
 @exercise("gated-n-params", chapter=CHAPTER, points=1, answer_name="gated_params",
           title="Count the parameters of an LSTM and a GRU")
-def check_gated_params(answer):
-    """answer(d, m, C) -> (n_lstm, n_gru)."""
-    if not callable(answer):
-        raise Mistake(f"expected a function gated_params(d, m, C), got {describe(answer)}")
-    try:
-        inspect.signature(answer).bind(1, 2, 3)
-    except TypeError:
-        raise Mistake("your function must take three arguments (d, m, C).") from None
-    except ValueError:
-        pass
-    for d, m, C in N_PARAMS_CASES:
-        context = f"d={d}, m={m}, C={C}"
-        result = call(answer, d, m, C, context=context)
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
+class GatedParams(Checker):
+    """answer(d, m, C) -> (n_lstm, n_gru) (any sequence of two)."""
+
+    references = ()
+
+    def cases(self, rng):
+        cases = [Case(f"d={d}, m={m}, C={C}", (d, m, C)) for d, m, C in N_PARAMS_CASES]
+        for _ in range(4):
+            d, m, C = (int(v) for v in rng.integers(1, 150, size=3))
+            cases.append(Case(f"d={d}, m={m}, C={C}", (d, m, C)))
+        return cases
+
+    def judge_error(self, case, record):
+        message = signature_error(record)
+        if message is not None:
+            raise Mistake(f"your function must take three arguments (d, m, C) ({message}).")
+
+    def judge(self, case, observed):
+        d, m, C = case.args
+        context = case.context
+        result = observed.get("returned")
+        if not is_sequence(result, 2):
             raise Mistake(f"gated_params({d}, {m}, {C}) should return a pair (n_lstm, n_gru), got {describe(result)}")
         counts = []
         for name, value in zip(("n_lstm", "n_gru"), result):
-            if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.number)) or not float(value).is_integer():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
                 raise Mistake(f"{name} should be a whole number ({context}), got {describe(value)}")
             counts.append(int(value))
         n_lstm, n_gru = gated_params_reference(d, m, C)
@@ -252,10 +279,6 @@ def check_gated_params(answer):
                           "(d, m, C) as in init_lstm(d, m, C), input size first.")
         _count_one("n_lstm", counts[0], n_lstm, 4, d, m, C)
         _count_one("n_gru", counts[1], n_gru, 3, d, m, C)
-    # the counts must be those of rnnlib's own parameter dicts
-    for d, m, C in N_PARAMS_CASES[:2]:
-        assert gated_params_reference(d, m, C) == (
-            sum(v.size for v in init_lstm(d, m, C).values()), sum(v.size for v in init_gru(d, m, C).values()))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -6,9 +6,10 @@
   eps (rho^t <= eps).
 * ``recurrence-memory`` (written): what a fixed-size hidden state can and cannot remember.
 
-Each checker compares with rnnlib.dynamics on several cases and names the usual mistakes (one
-application too many or too few, the largest singular value or the Frobenius norm in place of the
-spectral radius, eigenvalues without their modulus, floor instead of ceiling).
+Each checker compares with rnnlib.dynamics on fixed and fresh random cases and names the usual
+mistakes (one application too many or too few, the largest singular value or the Frobenius norm in
+place of the spectral radius, eigenvalues without their modulus or a complex answer, floor instead
+of ceiling).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import math
 import numpy as np
 
 from .. import dynamics
-from . import Mistake, call, close, compare, describe, exercise, first_match, register
+from . import Case, Checker, Mistake, call, close, compare, describe, exercise, first_match, register, snapshot
 
 CHAPTER = "recurrence"
 
@@ -31,22 +32,51 @@ def _apply(f, T, s):
     return s
 
 
+def _tanh_map(A, c):
+    return lambda s: np.tanh(A @ s + c)
+
+
+def _unfold_case(rng, T, m):
+    A = rng.normal(size=(m, m))
+    c = rng.normal(size=m)
+    return Case(f"T={T}, m={m}", (A, c, T, rng.normal(size=m)))
+
+
 @exercise("recurrence-unfold", chapter=CHAPTER, points=1, answer_name="unfold",
           title="Unfold a recurrence into a composition")
-def _check_unfold(answer):
-    rng = np.random.default_rng(7)
-    A = rng.normal(size=(3, 3))
-    c = rng.normal(size=3)
-    f = lambda s: np.tanh(A @ s + c)  # noqa: E731
-    for T in (3, 1, 5, 0):
-        context = f"T={T}"
-        g = call(answer, f, T, context=context)
-        if not callable(g):
+class Unfold(Checker):
+    """answer(f, T) -> g with g(s) = f(f(...f(s))) (T copies); T = 0 gives s itself.
+
+    A case holds (A, c, T, s0): prepare builds f(s) = tanh(A s + c) and passes (f, T); observe
+    calls the returned g on s0."""
+
+    references = ("rnnlib.dynamics.unfold", "rnnlib.dynamics._unfold", "rnnlib.dynamics.compose")
+
+    def cases(self, rng):
+        fixed = np.random.default_rng(7)
+        cases = [_unfold_case(fixed, T, 3) for T in (3, 1, 5, 0)]
+        cases += [_unfold_case(rng, int(rng.integers(0, 9)), int(rng.integers(2, 6))) for _ in range(3)]
+        return cases
+
+    def prepare(self, case):
+        A, c, T, _ = case.args
+        return (_tanh_map(A.copy(), c.copy()), T), {}
+
+    def observe(self, returned, case, args):
+        if not callable(returned):
+            return {"g": snapshot(returned), "callable": False}
+        s0 = case.args[3]
+        return {"callable": True, "out": snapshot(call(returned, s0.copy(), context=f"g(s) for {case.context}"))}
+
+    def judge(self, case, observed):
+        A, c, T, s0 = case.args
+        context = case.context
+        if not observed.get("callable"):
             raise Mistake(f"unfold(f, T) should return a function g with g(s) = s^(T), got "
-                          f"{describe(g)} (for {context}). Define an inner function and return "
-                          "it (or compose copies of f).")
-        s0 = rng.normal(size=3)
-        out = call(g, s0.copy(), context=f"g(s) for {context}")
+                          f"{describe(observed.get('g'))} (for {context}). Define an inner function and "
+                          "return it (or compose copies of f).")
+        f = _tanh_map(A, c)
+        out = observed.get("out")
         expected = _apply(f, T, s0)
         if not close(out, expected):
             if T >= 1 and close(out, _apply(f, T - 1, s0)):
@@ -64,15 +94,29 @@ def _check_unfold(answer):
 @exercise("recurrence-spectral-radius", chapter=CHAPTER, points=1,
           answer_name="scale_to_spectral_radius",
           title="Rescale W to a chosen spectral radius")
-def _check_spectral_radius(answer):
-    for seed, m, rho in ((0, 4, 0.9), (1, 6, 2.0), (2, 3, 0.5)):
-        W = np.random.default_rng(seed + 11).normal(size=(m, m))
-        context = f"m={m}, rho={rho}"
-        out = call(answer, W.copy(), rho, context=context)
+class SpectralRadius(Checker):
+    """answer(W, rho) -> W scaled so that its spectral radius is rho."""
+
+    references = ("rnnlib.dynamics.scale_to_spectral_radius", "rnnlib.dynamics._scale_to_spectral_radius",
+                  "rnnlib.dynamics.spectral_radius", "rnnlib.dynamics._spectral_radius")
+
+    def cases(self, rng):
+        cases = [Case(f"m={m}, rho={rho}", (np.random.default_rng(seed + 11).normal(size=(m, m)), rho))
+                 for seed, m, rho in ((0, 4, 0.9), (1, 6, 2.0), (2, 3, 0.5))]
+        for _ in range(3):
+            m, rho = int(rng.integers(2, 8)), round(float(rng.uniform(0.2, 3.0)), 3)
+            cases.append(Case(f"m={m}, rho={rho} (random)", (rng.normal(size=(m, m)), rho)))
+        return cases
+
+    def judge(self, case, observed):
+        W, rho = case.args
+        context = case.context
+        out = observed.get("returned")
         expected = dynamics.scale_to_spectral_radius(W, rho)
-        eigenvalues = np.linalg.eigvals(W)
         if close(out, expected):
-            continue
+            return
+        eigenvalues = np.linalg.eigvals(W)
+        largest = eigenvalues[np.argmax(np.abs(eigenvalues))]
         known = first_match(out, [
             ("you divided by the largest singular value (np.linalg.norm(W, 2)); the spectral "
              "radius is the largest |eigenvalue|: np.max(np.abs(np.linalg.eigvals(W))).",
@@ -86,6 +130,16 @@ def _check_spectral_radius(answer):
         ])
         if known:
             raise Mistake(known)
+        if isinstance(out, np.ndarray) and out.dtype.kind == "c" and np.any(np.abs(out.imag) > 1e-12):
+            raise Mistake(f"your rescaled W is complex ({context}): you divided by an eigenvalue, and the "
+                          "eigenvalues of a real matrix can be complex (this W's largest is "
+                          f"{complex(largest):.4g}). The spectral radius is a real number, the largest "
+                          "modulus: take the modulus first, np.max(np.abs(np.linalg.eigvals(W))), so the "
+                          "rescaled W stays real.")
+        if close(out, W * rho / largest.real) or close(out, (W * rho / largest).real):
+            raise Mistake(f"you divided by the eigenvalue of largest modulus itself ({complex(largest):.4g}), "
+                          f"not by its modulus ({context}): the spectral radius is |lambda|, so take np.abs "
+                          "before max.")
         compare(out, expected, name="your rescaled W", context=context)
 
 
@@ -104,24 +158,39 @@ def _steps_reference(rho, eps):
 
 @exercise("recurrence-forget-steps", chapter=CHAPTER, points=1, answer_name="steps_to_forget",
           title="How long does a contracting state remember?")
-def _check_forget(answer):
-    for rho, eps in ((0.9, 1e-3), (0.5, 1e-6), (0.99, 0.01), (0.3, 0.2), (1.0, 1e-3),
-                     (1.5, 1e-3)):
-        context = f"rho={rho}, eps={eps}"
-        out = call(answer, rho, eps, context=context)
+class ForgetSteps(Checker):
+    """answer(rho, eps) -> the smallest t with rho^t <= eps (math.inf for rho >= 1)."""
+
+    references = ()
+
+    def cases(self, rng):
+        cases = [Case(f"rho={rho}, eps={eps}", (rho, eps)) for rho, eps in
+                 ((0.9, 1e-3), (0.5, 1e-6), (0.99, 0.01), (0.3, 0.2), (1.0, 1e-3), (1.5, 1e-3))]
+        for _ in range(4):
+            rho = round(float(rng.uniform(0.05, 0.995)), 4)
+            eps = float(f"{10 ** rng.uniform(-9, -0.3):.3g}")
+            cases.append(Case(f"rho={rho}, eps={eps}", (rho, eps)))
+        rho = round(float(rng.uniform(1.0, 2.0)), 3)
+        cases.append(Case(f"rho={rho}, eps=0.001", (rho, 1e-3)))
+        return cases
+
+    def judge(self, case, observed):
+        rho, eps = case.args
+        context = case.context
+        out = observed.get("returned")
         expected = _steps_reference(rho, eps)
         if expected == math.inf:
             if out != math.inf:
                 raise Mistake(f"for rho >= 1 the state never shrinks: return math.inf (got "
                               f"{describe(out)} for {context}).")
-            continue
-        if isinstance(out, (float, np.floating)) and not float(out).is_integer():
+            return
+        if isinstance(out, float) and not (math.isfinite(out) and out.is_integer()):
             raise Mistake(f"return a whole number of steps (an int), got {out!r} for {context}: "
                           "round the ratio of logarithms up (math.ceil).")
-        if isinstance(out, bool) or not isinstance(out, (int, np.integer, float, np.floating)):
+        if isinstance(out, bool) or not isinstance(out, (int, float)):
             raise Mistake(f"return an int, got {describe(out)} for {context}")
         if out == expected - 1:
-            raise Mistake(f"one step short for {context}: after {out} steps rho^t = "
+            raise Mistake(f"one step short for {context}: after {int(out)} steps rho^t = "
                           f"{rho ** out:.3g} is still above eps. Round up (math.ceil), not down.")
         if out != expected:
             raise Mistake(f"for {context} the answer is the smallest t with rho^t <= eps; you "

@@ -6,21 +6,22 @@
 * ``rnn-hidden-states``: unroll the recurrence over a sequence, h (T+1, B, m) with h[0] = h0.
 * ``rnn-shared-theta`` (written): why θ is the same at every time step.
 
-Each checker runs the answer on several random and edge cases (B=1, d != m, T=1, float32)
-against the reference implementation in rnnlib, and recognises the usual mistakes by comparing
-the answer's output with what each mistake would produce.
+Each checker runs the answer on fixed edge cases (B=1, d != m, T=1, float32) and fresh random
+ones against the reference implementation in rnnlib, and recognises the usual mistakes by comparing
+the answer's output with what each mistake would produce. The dtype rule of
+:mod:`rnnlib.exercises` holds: a float64 answer for float32 inputs is compared at float32's
+tolerance and passes.
 """
 from __future__ import annotations
 
-import inspect
 import itertools
-import numbers
 
 import numpy as np
 
 from ..activations import sigmoid
 from ..rnn import init_rnn, rnn_forward, rnn_step_forward
-from . import Mistake, call, compare, describe, exercise, first_match, register
+from . import (Case, Checker, Mistake, changed_argument, compare, describe, exercise, first_match,
+               register, signature_error, snapshot)
 
 CHAPTER = "rnn_equations"
 
@@ -39,21 +40,6 @@ def _random_params(d, m, C, seed, dtype):
     params["b"][:] = rng.standard_normal(m).astype(dtype)            # (m,)
     params["c"][:] = rng.standard_normal(C).astype(dtype)            # (C,)
     return params
-
-
-def _copy(params):
-    return {key: value.copy() for key, value in params.items()}
-
-
-def _changed_in_place(originals, passed):
-    for name, (original, given) in zip(("params", "x_t", "h_prev"), zip(originals, passed)):
-        if isinstance(original, dict):
-            for key in original:
-                if not np.array_equal(original[key], given.get(key)):
-                    return f"params[{key!r}]"
-        elif not np.array_equal(original, given):
-            return name
-    return None
 
 
 # (context, B, d, m, dtype): the first case has d == m, so swapped or transposed U is detectable
@@ -124,31 +110,62 @@ def _first_array(result):
     return result
 
 
+def _random_dims(rng, T=False):
+    """Random sizes for a fresh case: B in 1..5, d and m in 1..7 with d != m."""
+    B, d = int(rng.integers(1, 6)), int(rng.integers(1, 8))
+    m = int(rng.choice([k for k in range(1, 8) if k != d]))
+    dtype = np.float32 if rng.random() < 0.3 else np.float64
+    return (int(rng.integers(1, 8)), B, d, m, dtype) if T else (B, d, m, dtype)
+
+
+def _name(dtype):
+    return "" if np.dtype(dtype) == np.float64 else f", {np.dtype(dtype).name}"
+
+
+def _step_case(context, B, d, m, dtype, seed, state_seed):
+    params = _random_params(d, m, 3, seed=seed, dtype=dtype)
+    rng = np.random.default_rng(state_seed)
+    x_t = rng.standard_normal((B, d)).astype(dtype)                 # (B, d)
+    h_prev = rng.uniform(-1, 1, (B, m)).astype(dtype)               # (B, m)
+    return Case(context, (params, x_t, h_prev))
+
+
 @exercise("rnn-step-forward", chapter=CHAPTER, points=2, answer_name="rnn_step_forward",
           title="Implement one step of the RNN")
-def check_rnn_step_forward(answer):
+class StepForward(Checker):
     """answer(params, x_t, h_prev) -> h_t (B, m), or (h_t, cache)."""
-    for context, B, d, m, dtype in STEP_CASES:
-        params = _random_params(d, m, 3, seed=B * 10 + d, dtype=dtype)
-        rng = np.random.default_rng(B + 7 * m)
-        x_t = rng.standard_normal((B, d)).astype(dtype)                 # (B, d)
-        h_prev = rng.uniform(-1, 1, (B, m)).astype(dtype)               # (B, m)
-        expected, _ = rnn_step_forward(params, x_t, h_prev)             # (B, m)
-        passed = (_copy(params), x_t.copy(), h_prev.copy())
-        h_t = _first_array(call(answer, *passed, context=f"{context}: params, x_t of shape "
-                                f"{x_t.shape}, h_prev of shape {h_prev.shape}"))
-        changed = _changed_in_place((params, x_t, h_prev), passed)
+
+    references = ("rnnlib.rnn.rnn_step_forward", "rnnlib.rnn._rnn_step_forward")
+
+    def cases(self, rng):
+        cases = [_step_case(context, B, d, m, dtype, B * 10 + d, B + 7 * m)
+                 for context, B, d, m, dtype in STEP_CASES]
+        for _ in range(3):
+            B, d, m, dtype = _random_dims(rng)
+            cases.append(_step_case(f"B={B}, d={d}, m={m}{_name(dtype)} (random)", B, d, m, dtype,
+                                    int(rng.integers(2 ** 31)), int(rng.integers(2 ** 31))))
+        return cases
+
+    def observe(self, returned, case, args):
+        return {"h_t": snapshot(_first_array(returned)),
+                "changed": changed_argument(case.args, args, ("params", "x_t", "h_prev"))}
+
+    def judge(self, case, observed):
+        params, x_t, h_prev = case.args
+        context = case.context
+        h_t, changed = observed.get("h_t"), observed.get("changed")
         if changed:
             raise Mistake(f"your function changed its argument {changed} in place ({context}); "
                           "compute a new array instead (e.g. `a_t = b + ...`, not `b += ...`).")
-        if isinstance(h_t, np.ndarray) and h_t.shape == expected.shape and not np.allclose(
-                h_t.astype(np.float64), expected.astype(np.float64), rtol=1e-4, atol=1e-5):
+        expected, _ = rnn_step_forward(params, x_t, h_prev)             # (B, m)
+        if isinstance(h_t, np.ndarray) and h_t.shape == expected.shape and h_t.dtype.kind in "biuf" \
+                and not np.allclose(h_t.astype(np.float64), expected.astype(np.float64), rtol=1e-4, atol=1e-5):
             known = first_match(h_t.astype(np.float64), _step_variants(
                 {k: v.astype(np.float64) for k, v in params.items()},
                 x_t.astype(np.float64), h_prev.astype(np.float64)), rtol=1e-4, atol=1e-5)
             if known:
                 raise Mistake(f"Your h_t is wrong ({context}):\n{known}")
-        compare(h_t, expected, name="your h_t", context=context)
+        compare(h_t, expected, name="your h_t", context=context, dtype=x_t.dtype)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -185,28 +202,33 @@ N_PARAMS_CASES = ((6, 3, 10), (1, 1, 1), (2, 10, 3), (128, 65, 65), (7, 7, 7), (
 
 @exercise("rnn-n-params", chapter=CHAPTER, points=1, answer_name="n_params",
           title="Count the parameters")
-def check_n_params(answer):
+class NParams(Checker):
     """answer(m, d, C) -> the number of trainable numbers in W, U, V, b, c."""
-    if not callable(answer):
-        raise Mistake(f"expected a function n_params(m, d, C), got {describe(answer)}")
-    try:
-        signature = inspect.signature(answer)
-    except (TypeError, ValueError):
-        signature = None
-    if signature is not None:
-        try:
-            signature.bind(1, 2, 3)
-        except TypeError:
-            names = list(signature.parameters)
-            if len(names) > 3 or any(n in ("T", "t", "tau", "steps", "length") for n in names):
-                raise Mistake(f"your function takes {names}, but it must take only (m, d, C): the "
-                              "count does not depend on the number of time steps T, because the "
-                              "same parameters θ are used at every step.") from None
-            raise Mistake(f"your function takes {names}; it must take three arguments (m, d, C).") from None
-    for m, d, C in N_PARAMS_CASES:
-        context = f"m={m}, d={d}, C={C}"
-        count = call(answer, m, d, C, context=context)
-        if isinstance(count, bool) or not isinstance(count, (numbers.Real, np.number)):
+
+    references = ()
+
+    def cases(self, rng):
+        cases = [Case(f"m={m}, d={d}, C={C}", (m, d, C)) for m, d, C in N_PARAMS_CASES]
+        for _ in range(4):
+            m, d, C = (int(v) for v in rng.integers(1, 200, size=3))
+            cases.append(Case(f"m={m}, d={d}, C={C}", (m, d, C)))
+        return cases
+
+    def judge_error(self, case, record):
+        message = signature_error(record)
+        if message is None:
+            return
+        missing = [n for n in ("T", "t", "tau", "steps", "length") if f"'{n}'" in message]
+        if missing or "takes 3 positional" in message and "4 were given" in message:
+            raise Mistake(f"your function takes more arguments than (m, d, C) ({message}): the count "
+                          "does not depend on the number of time steps T, because the same parameters "
+                          "θ are used at every step.")
+        raise Mistake(f"your function must take three arguments (m, d, C) ({message}).")
+
+    def judge(self, case, observed):
+        m, d, C = case.args
+        count = observed.get("returned")
+        if isinstance(count, bool) or not isinstance(count, (int, float)):
             raise Mistake(f"n_params({m}, {d}, {C}) should return a number, got {describe(count)}")
         if not float(count).is_integer():
             raise Mistake(f"n_params({m}, {d}, {C}) returned {count}, which is not a whole number: "
@@ -214,7 +236,7 @@ def check_n_params(answer):
         expected = n_params_reference(m, d, C)
         count = int(count)
         if count == expected:
-            continue
+            return
         for feedback, variant in _COUNT_MISTAKES:
             if count == variant(m, d, C):
                 raise Mistake(f"n_params({m}, {d}, {C}) returned {count}, expected {expected}: {feedback}")
@@ -247,30 +269,60 @@ def _unrolled(params, x, start, from_h0_every_step=False):
     return np.stack(h)
 
 
+def _sequence_case(context, T, B, d, m, dtype, seed, data_seed):
+    params = _random_params(d, m, 3, seed=seed, dtype=dtype)
+    rng = np.random.default_rng(data_seed)
+    x = rng.standard_normal((T, B, d)).astype(dtype)                 # (T, B, d)
+    h0 = rng.uniform(-1, 1, (B, m)).astype(dtype)                    # (B, m)
+    return Case(context, (params, x, h0))
+
+
 @exercise("rnn-hidden-states", chapter=CHAPTER, points=2, answer_name="hidden_states",
           title="Unroll the recurrence")
-def check_hidden_states(answer):
+class HiddenStates(Checker):
     """answer(params, x, h0) -> h (T+1, B, m) with h[0] = h0 and h[t] = step(x[t-1], h[t-1])."""
-    for context, T, B, d, m, dtype in SEQUENCE_CASES:
-        params = _random_params(d, m, 3, seed=T + 10 * B, dtype=dtype)
-        rng = np.random.default_rng(T * 3 + d)
-        x = rng.standard_normal((T, B, d)).astype(dtype)                 # (T, B, d)
-        h0 = rng.uniform(-1, 1, (B, m)).astype(dtype)                    # (B, m)
-        expected = rnn_forward(params, x, h0).h                          # (T+1, B, m)
-        passed = (_copy(params), x.copy(), h0.copy())
-        h = call(answer, *passed, context=f"{context}: x of shape {x.shape}, h0 of shape {h0.shape}")
-        if isinstance(h, (tuple, list)) and len(h) and isinstance(h[0], np.ndarray) and h[0].shape == (B, m) \
-                and len(h) == T + 1:
+
+    references = ("rnnlib.rnn.rnn_forward", "rnnlib.rnn._rnn_forward",
+                  "rnnlib.rnn.rnn_step_forward", "rnnlib.rnn._rnn_step_forward")
+
+    def cases(self, rng):
+        cases = [_sequence_case(context, T, B, d, m, dtype, T + 10 * B, T * 3 + d)
+                 for context, T, B, d, m, dtype in SEQUENCE_CASES]
+        for _ in range(3):
+            T, B, d, m, dtype = _random_dims(rng, T=True)
+            cases.append(_sequence_case(f"T={T}, B={B}, d={d}, m={m}{_name(dtype)} (random)", T, B, d, m,
+                                        dtype, int(rng.integers(2 ** 31)), int(rng.integers(2 ** 31))))
+        return cases
+
+    def prepare(self, case):
+        params, x, h0 = case.args
+        return ({k: v.copy() for k, v in params.items()}, x.copy(), h0.copy()), {}
+
+    def observe(self, returned, case, args):
+        h = returned
+        _, x, h0 = case.args
+        if isinstance(h, (tuple, list)) and len(h) == x.shape[0] + 1 and all(
+                isinstance(state, np.ndarray) and state.shape == h0.shape for state in h):
             h = np.stack(h)                                              # a list of T+1 states is fine
-        changed = _changed_in_place((params, x, h0), passed)
+        return {"h": snapshot(h), "changed": changed_argument(case.args, args, ("params", "x", "h0"))}
+
+    def judge(self, case, observed):
+        params, x, h0 = case.args
+        context = case.context
+        T, B, _ = x.shape
+        m = h0.shape[1]
+        h, changed = observed.get("h"), observed.get("changed")
         if changed:
-            raise Mistake(f"your function changed its argument {changed.replace('x_t', 'x').replace('h_prev', 'h0')} "
-                          f"in place ({context}); keep the inputs unchanged.")
-        if isinstance(h, np.ndarray) and h.shape == expected.shape and np.allclose(h, expected, rtol=1e-4, atol=1e-5):
-            continue
+            raise Mistake(f"your function changed its argument {changed} in place ({context}); "
+                          "keep the inputs unchanged.")
+        expected = rnn_forward(params, x, h0).h                          # (T+1, B, m)
+        if isinstance(h, np.ndarray) and h.shape == expected.shape and h.dtype.kind in "biuf" \
+                and np.allclose(h, expected, rtol=1e-4, atol=1e-5):
+            compare(h, expected, name="your h", context=context, dtype=x.dtype)
+            return
         params64 = {key: value.astype(np.float64) for key, value in params.items()}
         x64, h064, expected64 = x.astype(np.float64), h0.astype(np.float64), expected.astype(np.float64)
-        if (isinstance(h, np.ndarray) and h.shape == expected.shape
+        if (isinstance(h, np.ndarray) and h.shape == expected.shape and h.dtype.kind in "biuf"
                 and np.allclose(h[1:], expected64[1:], rtol=1e-4, atol=1e-5)):
             raise Mistake(f"Your h is wrong ({context}): h[0] must be h0 (your later states are right).")
         known = first_match(h, [
@@ -288,7 +340,7 @@ def check_hidden_states(answer):
         ], rtol=1e-4, atol=1e-5)
         if known:
             raise Mistake(f"Your h is wrong ({context}): {known}")
-        compare(h, expected, name="your h", context=context)
+        compare(h, expected, name="your h", context=context, dtype=x.dtype)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@
 * ``seqmod-greedy-caption``: greedy decoding from a single vector (one to many).
 * ``seqmod-four-needs`` (written): which of the four needs each application uses.
 
-Each checker compares the answer with the reference implementation in rnnlib on several cases
-and recognises the usual mistakes.
+Each checker compares the answer with the reference implementation in rnnlib on fixed and fresh
+random cases and recognises the usual mistakes.
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import data as _data
 from .. import seq2seq as _s2s
-from . import Mistake, call, compare, describe, exercise, first_match, register
+from . import Case, Checker, Mistake, as_array, compare, describe, exercise, first_match, is_sequence, register
+from ._common import seed as _seed
 
 CHAPTER = "sequence_modeling"
 
@@ -32,17 +33,36 @@ _PAD_CASES = (
 _PAD_VOCAB = ["<pad>", "the", "film", "was", "good", "not", "bad", "a", "b"]
 
 
+def _pad_context(sentences):
+    return f"{len(sentences)} sentences of lengths {[len(s) for s in sentences]}"
+
+
 @exercise("seqmod-pad-batch", chapter=CHAPTER, points=1, answer_name="pad_batch",
           title="Pad a batch of sentences")
-def check_pad_batch(answer):
-    """answer(sentences, vocab) -> (ids (T, B) int, mask (T, B) bool)."""
-    for sentences in _PAD_CASES:
-        ids_ref, mask_ref, _ = _data.encode(sentences, _PAD_VOCAB)
-        context = f"{len(sentences)} sentences of lengths {[len(s) for s in sentences]}"
-        result = call(answer, [list(s) for s in sentences], list(_PAD_VOCAB), context=context)
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
+class PadBatch(Checker):
+    """answer(sentences, vocab) -> (ids (T, B) int, mask (T, B) bool) (any sequence of two)."""
+
+    references = ("rnnlib.data.encode", "rnnlib.data._encode")
+
+    def cases(self, rng):
+        cases = [Case(_pad_context(sentences), ([list(s) for s in sentences], list(_PAD_VOCAB)))
+                 for sentences in _PAD_CASES]
+        words = _PAD_VOCAB[1:]
+        for _ in range(3):
+            B = int(rng.integers(1, 5))
+            sentences = [[str(w) for w in rng.choice(words, size=int(rng.integers(1, 6)))] for _ in range(B)]
+            cases.append(Case(_pad_context(sentences) + " (random)", (sentences, list(_PAD_VOCAB))))
+        return cases
+
+    def judge(self, case, observed):
+        sentences, vocab = case.args
+        context = case.context
+        ids_ref, mask_ref, _ = _data.encode([list(s) for s in sentences], list(vocab))
+        result = observed.get("returned")
+        if not is_sequence(result, 2):
             raise Mistake(f"pad_batch should return a pair (ids, mask), got {describe(result)}")
-        ids, mask = (np.asarray(r) for r in result)
+        ids = as_array(result[0], "your ids", context)
+        mask = as_array(result[1], "your mask", context)
         if ids.shape == ids_ref.T.shape and ids.shape != ids_ref.shape:
             raise Mistake(f"your ids have shape {ids.shape} ({context}): that is batch-major (B, T). "
                           f"rnnlib is time-major: ids[t, b] is word t of sentence b, shape (T, B) = {ids_ref.shape}.")
@@ -53,13 +73,13 @@ def check_pad_batch(answer):
             if np.array_equal(ids, front):
                 raise Mistake("you padded at the front: put the words first and the padding (id 0) at "
                               "the end, so step t of every sentence is its t-th word and the mask is a prefix.")
-        compare(ids, ids_ref, name="your ids", context=context, check_dtype=False)
+        compare(ids, ids_ref, name="your ids", context=context)
         if mask.dtype != bool:
             raise Mistake(f"your mask has dtype {mask.dtype}; make it bool (True at real steps), "
                           "e.g. `mask = ids != 0` or a comparison of positions with lengths.")
         if mask.shape == mask_ref.shape and np.array_equal(mask, ~mask_ref):
             raise Mistake("your mask is inverted: it must be True at real words and False at padding.")
-        compare(mask, mask_ref, name="your mask", context=context, check_dtype=False)
+        compare(mask, mask_ref, name="your mask", context=context)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -75,18 +95,32 @@ def bag_of_words_reference(ids, mask, V):
 
 @exercise("seqmod-bag-of-words", chapter=CHAPTER, points=1, answer_name="bag_of_words",
           title="A bag of words")
-def check_bag_of_words(answer):
+class BagOfWords(Checker):
     """answer(ids (T, B), mask (T, B), V) -> counts (B, V)."""
-    repeated = _data.encode([["good", "good", "not", "good"], ["bad", "bad"], ["the", "film"]],
-                            _data._sentiment_vocab())                    # words that repeat
-    cases = [(d.ids, d.mask, len(d.vocab)) for d in
-             (_data.make_sentiment(n, seed=seed) for n, seed in ((6, 0), (1, 1), (20, 2)))]
-    for ids, mask, V in [(repeated[0], repeated[1], len(_data._sentiment_vocab()))] + cases:
+
+    references = ("rnnlib.exercises.sequence_modeling.bag_of_words_reference",)
+
+    def cases(self, rng):
+        repeated = _data.encode([["good", "good", "not", "good"], ["bad", "bad"], ["the", "film"]],
+                                _data._sentiment_vocab())                    # words that repeat
+        cases = [Case("B=3, V=%d" % len(_data._sentiment_vocab()), (repeated[0], repeated[1], len(_data._sentiment_vocab())))]
+        for n, seed in ((6, 0), (1, 1), (20, 2)):
+            d = _data.make_sentiment(n, seed=seed)
+            cases.append(Case(f"B={n}, V={len(d.vocab)}", (d.ids, d.mask, len(d.vocab))))
+        for _ in range(2):
+            n = int(rng.integers(1, 12))
+            d = _data.make_sentiment(n, seed=_seed(rng))
+            cases.append(Case(f"B={n}, V={len(d.vocab)} (random)", (d.ids, d.mask, len(d.vocab))))
+        return cases
+
+    def judge(self, case, observed):
+        ids, mask, V = case.args
         n = ids.shape[1]
+        context = case.context
         expected = bag_of_words_reference(ids, mask, V)
-        context = f"B={n}, V={V}"
-        counts = call(answer, ids.copy(), mask.copy(), V, context=context)
-        counts = np.asarray(counts, dtype=np.float64) if isinstance(counts, np.ndarray) else counts
+        counts = observed.get("returned")
+        if isinstance(counts, np.ndarray) and counts.dtype.kind in "biuf":
+            counts = counts.astype(np.float64)
         if isinstance(counts, np.ndarray) and counts.shape == expected.shape and not np.allclose(counts, expected):
             with_pad = expected.copy()
             with_pad[:, 0] += (~mask).sum(axis=0)
@@ -103,7 +137,7 @@ def check_bag_of_words(answer):
         if isinstance(counts, np.ndarray) and counts.shape == expected.T.shape and n > 1:
             raise Mistake(f"your counts have shape {counts.shape}: one row per sentence, one column per "
                           f"word, so (B, V) = {expected.shape}.")
-        compare(counts, expected, name="your counts", context=context, check_dtype=False)
+        compare(counts, expected, name="your counts", context=context)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -114,22 +148,40 @@ def year_position_reference(p_year, mask):
     return np.where(mask, p_year, -np.inf).argmax(axis=0)
 
 
+def _year_case(rng, T, lengths, context):
+    B = len(lengths)
+    mask = np.arange(T)[:, None] < np.array(lengths)[None, :]           # (T, B)
+    p_year = rng.uniform(0, 0.5, (T, B))                               # (T, B)
+    p_year[~mask] = 0.9 + 0.05 * rng.uniform(size=(~mask).sum())       # padding looks attractive
+    for b, n in enumerate(lengths):
+        p_year[rng.integers(n), b] = 0.8                               # the year: below the padding
+    return Case(context, (p_year, mask))
+
+
 @exercise("seqmod-year-position", chapter=CHAPTER, points=1, answer_name="year_position",
           title="Where is the year?")
-def check_year_position(answer):
+class YearPosition(Checker):
     """answer(p_year (T, B), mask (T, B)) -> (B,) int positions."""
-    rng = np.random.default_rng(0)
-    for T, lengths in ((6, [6, 3, 4, 1]), (4, [2]), (9, [9, 5, 7])):
-        B = len(lengths)
-        mask = np.arange(T)[:, None] < np.array(lengths)[None, :]           # (T, B)
-        p_year = rng.uniform(0, 0.5, (T, B))                               # (T, B)
-        p_year[~mask] = 0.9 + 0.05 * rng.uniform(size=(~mask).sum())       # padding looks attractive
-        for b, n in enumerate(lengths):
-            p_year[rng.integers(n), b] = 0.8                               # the year: below the padding
+
+    references = ("rnnlib.exercises.sequence_modeling.year_position_reference",)
+
+    def cases(self, rng):
+        fixed = np.random.default_rng(0)
+        cases = [_year_case(fixed, T, lengths, f"T={T}, lengths {lengths}")
+                 for T, lengths in ((6, [6, 3, 4, 1]), (4, [2]), (9, [9, 5, 7]))]
+        for _ in range(3):
+            T = int(rng.integers(2, 10))
+            lengths = [int(v) for v in rng.integers(1, T + 1, size=int(rng.integers(1, 6)))]
+            lengths[0] = min(lengths[0], T - 1)                         # some padding in every case
+            cases.append(_year_case(rng, T, lengths, f"T={T}, lengths {lengths} (random)"))
+        return cases
+
+    def judge(self, case, observed):
+        p_year, mask = case.args
+        T, B = mask.shape
+        context = case.context
         expected = year_position_reference(p_year, mask)
-        context = f"T={T}, lengths {lengths}"
-        got = call(answer, p_year.copy(), mask.copy(), context=context)
-        got = np.asarray(got)
+        got = as_array(observed.get("returned"), "your positions", context)
         if got.shape == expected.shape and not np.array_equal(got, expected):
             if np.array_equal(got, p_year.argmax(axis=0)):
                 raise Mistake(f"({context}) a padded step won: take the argmax over real steps only, "
@@ -137,7 +189,7 @@ def check_year_position(answer):
         if got.shape == (T,) and B != T:
             raise Mistake(f"your answer has shape {got.shape}, one entry per step; it should have one "
                           f"per sentence, shape ({B},): take the argmax over axis 0 (time).")
-        compare(got, expected, name="your positions", context=context, check_dtype=False)
+        compare(got, expected, name="your positions", context=context)
         if not np.issubdtype(got.dtype, np.integer):
             raise Mistake(f"positions should be integers, got dtype {got.dtype}")
 
@@ -145,23 +197,39 @@ def check_year_position(answer):
 # ----------------------------------------------------------------------------------------------
 # Greedy captioning
 # ----------------------------------------------------------------------------------------------
+def _caption_case(f, m, C, B, seed, context):
+    params = _s2s.init_vector_decoder(f, m, C, seed=seed)
+    rng = np.random.default_rng(seed)
+    params["Ud"] *= 3.0
+    params["c"][:] = rng.standard_normal(C)
+    v = rng.standard_normal((B, f))
+    return Case(context, (params, v, 0, 1, 6))
+
+
 @exercise("seqmod-greedy-caption", chapter=CHAPTER, points=2, answer_name="greedy_caption",
           title="Greedy decoding from a vector")
-def check_greedy_caption(answer):
+class GreedyCaption(Checker):
     """answer(params, v, bos, eos, max_len) -> ids (max_len, B), 0 after each sequence's eos."""
-    for f, m, C, B, seed in ((5, 4, 6, 7, 0), (3, 6, 4, 1, 1), (8, 5, 5, 12, 2)):
-        params = _s2s.init_vector_decoder(f, m, C, seed=seed)
-        rng = np.random.default_rng(seed)
-        params["Ud"] *= 3.0
-        params["c"][:] = rng.standard_normal(C)
-        v = rng.standard_normal((B, f))
-        bos, eos, max_len = 0, 1, 6
+
+    references = ("rnnlib.seq2seq.vector_decoder_generate", "rnnlib.seq2seq._vector_decoder_generate",
+                  "rnnlib.seq2seq.greedy_decode", "rnnlib.seq2seq._greedy_decode")
+
+    def cases(self, rng):
+        cases = [_caption_case(f, m, C, B, seed, f"f={f}, m={m}, C={C}, B={B}, max_len=6")
+                 for f, m, C, B, seed in ((5, 4, 6, 7, 0), (3, 6, 4, 1, 1), (8, 5, 5, 12, 2))]
+        for _ in range(3):
+            f, m, C, B = int(rng.integers(2, 8)), int(rng.integers(2, 7)), int(rng.integers(3, 8)), int(rng.integers(1, 10))
+            cases.append(_caption_case(f, m, C, B, _seed(rng), f"f={f}, m={m}, C={C}, B={B}, max_len=6 (random)"))
+        return cases
+
+    def judge(self, case, observed):
+        params, v, bos, eos, max_len = case.args
+        B = v.shape[0]
+        context = case.context
         expected = _s2s.vector_decoder_generate(params, v, bos, eos, max_len)    # (<= max_len, B)
         full = np.zeros((max_len, B), dtype=np.int64)
         full[:expected.shape[0]] = expected
-        context = f"f={f}, m={m}, C={C}, B={B}, max_len={max_len}"
-        got = call(answer, {k: p.copy() for k, p in params.items()}, v.copy(), bos, eos, max_len, context=context)
-        got = np.asarray(got)
+        got = as_array(observed.get("returned"), "your ids", context)
         if got.shape == (B, max_len) and B != max_len:
             raise Mistake(f"your ids have shape {got.shape}; return them time-major, (max_len, B).")
         if got.shape == full.shape and not np.array_equal(got, full):
@@ -174,17 +242,30 @@ def check_greedy_caption(answer):
             if np.array_equal(got, no_feedback):
                 raise Mistake("you fed <bos> at every step: feed back the token you just chose, so the "
                               "next step knows what has been said.")
-            finished = np.zeros((max_len, B), dtype=bool)
+            ended = np.cumsum(full == eos, axis=0) > 0                     # at or after the first eos
+            after = ended & ~((full == eos) & (np.cumsum(full == eos, axis=0) == 1))
+            eos_padded = np.where(after, eos, full)
             nonstop = []
             s, previous = s0, np.full(B, bos)
             for t in range(max_len):
                 s = np.tanh(params["bd"] + s @ params["Wd"].T + params["Ud"][:, previous].T)
                 previous = (params["c"] + s @ params["V"].T).argmax(axis=1)
                 nonstop.append(previous)
-            if np.array_equal(got, np.array(nonstop)):
+            nonstop = np.array(nonstop)
+            padded_with_eos = bool(np.any(after)) and np.array_equal(got, eos_padded)
+            generated_on = np.array_equal(got, nonstop)
+            if padded_with_eos and generated_on:
+                raise Mistake(f"after <eos> the remaining entries must be 0 (padding); yours repeat <eos> "
+                              f"(id {eos}) there ({context}). Here, fed its own <eos>, the model keeps choosing "
+                              "<eos>, so padding with <eos> and generating on look the same: write 0 after "
+                              "each sequence's first <eos>.")
+            if padded_with_eos:
+                raise Mistake(f"after a sequence's <eos> you filled its remaining entries with <eos> (id {eos}); "
+                              f"they must be 0, the padding id ({context}).")
+            if generated_on:
                 raise Mistake("you kept generating after <eos>: once a sequence has produced <eos>, its "
                               "remaining entries must be 0 (padding).")
-        compare(got, full, name="your ids", context=context, check_dtype=False)
+        compare(got, full, name="your ids", context=context)
 
 
 register("seqmod-four-needs", chapter=CHAPTER, points=1, kind="written",
