@@ -33,7 +33,16 @@
   }
 
   function snippet(el) {
-    let text = (el.textContent || '').replace(/\s+/g, ' ').trim();
+    const svg = el.matches('svg') ? el : el.querySelector('svg[aria-label], svg > title');
+    const label = svg && (svg.getAttribute('aria-label') ||
+                          (svg.querySelector(':scope > title') || {}).textContent);
+    if (label && !el.closest('.plotly-graph-div, mjx-container')) return ('[svg] ' + label).slice(0, 70);
+    let text = '';
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode() && text.length < 200) {
+      if (!walker.currentNode.parentElement.closest('style, script')) text += walker.currentNode.textContent + ' ';
+    }
+    text = text.replace(/\s+/g, ' ').trim();
     if (!text && el.getAttribute) text = el.getAttribute('aria-label') || el.getAttribute('alt') || '';
     return text.slice(0, 70);
   }
@@ -95,8 +104,14 @@
       }
       // (a scroll container hiding at most 4 px, e.g. an italic overhang, is not; overflow
       // does not apply to inline boxes, whose clientWidth is 0)
-      if (s.display !== 'inline' && scrolls(s) && el.scrollWidth > el.clientWidth + 4) {
-        const w = el.scrollWidth + (r.width - el.clientWidth);
+      // Typeset math: its content is the SVG (MathJax's invisible assistive MathML, laid out
+      // beside it, would count in scrollWidth).
+      let content = el.scrollWidth;
+      const svg = el.matches('span.math, mjx-container')
+          ? el.querySelector('mjx-container > svg') || el.querySelector(':scope > svg') : null;
+      if (svg) content = Math.ceil(svg.getBoundingClientRect().right - r.left + el.scrollLeft);
+      if (s.display !== 'inline' && scrolls(s) && content > el.clientWidth + 4) {
+        const w = content + (r.width - el.clientWidth);
         if (w > need) { need = w; how = s.overflowX === 'hidden' || s.overflowX === 'clip' ? 'clipped' : 'scrolls'; }
       }
       if (!how) continue;

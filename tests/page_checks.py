@@ -243,6 +243,20 @@ def markdown(record: dict, before: dict | None = None) -> str:
         out.append(f"| {Path(entry).name} | {_cell(cell(before, 1280))} | "
                    f"{_cell(cell(record, 1280))} | {_cell(cell(before, 390))} | "
                    f"{_cell(cell(record, 390))} |")
+    def axe_cell(rec, theme):
+        if not rec or entry not in rec:
+            return "-"
+        rules = [f"{v['id']} ({v['impact']}, {v['count']})" for v in rec[entry]["axe"][theme]
+                 if v["impact"] in AXE_FAILING]
+        return ", ".join(rules) or "none"
+
+    out += ["", "## axe-core: serious and critical violations (WCAG 2.1 AA)", "",
+            "| page | light: before | light: now | dark: before | dark: now |",
+            "|---|---|---|---|---|"]
+    for entry in sorted(record, key=_order):
+        out.append(f"| {Path(entry).name} | {axe_cell(before, 'light')} | "
+                   f"{axe_cell(record, 'light')} | {axe_cell(before, 'dark')} | "
+                   f"{axe_cell(record, 'dark')} |")
     out += ["", "## Display equations that do not fit (MathJax 3 does not break lines: split them)",
             "", "They scroll inside their own box (_static/rnnbook.css) until they are split.", "",
             "| page | section | width at 1280 (column 688) | width at 390 (column 358) | equation |",
