@@ -237,7 +237,8 @@ def _make_directive():
     _log = logging.getLogger(__name__)
 
     class ExerciseIndex(SphinxDirective):
-        """Table of every exercise (chapter, title with link, label, kind, points)."""
+        """Table of every exercise: a row per chapter, then its exercises (title with link,
+        label, kind, points)."""
 
         has_content = False
         optional_arguments = 0
@@ -261,38 +262,65 @@ def _make_directive():
             titles = {p.stem: chapter_title(p) for p in book_notebooks(book_dir)}
             docs = {Path(env.doc2path(doc)).resolve(): doc for doc in env.found_docs}
 
+            # One row per exercise under a row naming its chapter (four columns, not five with
+            # the chapter repeated on every row: the table fits a phone's width).
             table = nodes.table(classes=["exercise-index"])
-            group = nodes.tgroup(cols=5)
+            group = nodes.tgroup(cols=4)
             table += group
-            for width in (28, 34, 22, 8, 8):
+            for width in (46, 30, 12, 12):
                 group += nodes.colspec(colwidth=width)
             head = nodes.thead()
             group += head
-            head += self._row([nodes.Text(t) for t in ("Chapter", "Exercise", "Label", "Kind", "Points")])
+            head += self._row([nodes.Text(t) for t in ("Exercise", "Label", "Kind", "Points")])
             body = nodes.tbody()
             group += body
-            total = 0
+            total, current = 0, None
             for row in rows:
                 path = (book_dir / row.notebook).resolve() if row.notebook else None
                 doc = docs.get(path) if path else None
                 chapter_name = titles.get(row.chapter, row.chapter)
+                title = self._inline(row.title)
                 if doc is None:
                     chapter_cell = nodes.Text(f"{chapter_name} (in preparation)")
-                    title_cell = nodes.Text(row.title)
+                    title_cell = nodes.inline("", "", *title)
                 else:
                     chapter_cell = self._xref("doc", "/" + doc, chapter_name)
-                    title_cell = self._xref("ref", row.ref, row.title)
-                body += self._row([chapter_cell, title_cell, nodes.literal(text=row.label),
+                    title_cell = self._xref("ref", row.ref, title)
+                if row.chapter != current:
+                    current = row.chapter
+                    body += self._chapter_row(chapter_cell, span=4)
+                body += self._row([title_cell, nodes.literal(text=row.label),
                                    nodes.Text(row.kind), nodes.Text(f"{row.points:g}")])
                 total += row.points
             caption = nodes.paragraph(text=f"{len(rows)} exercises, {total:g} points in all.")
             return [table, caption]
 
+        def _inline(self, text):
+            """A title's inline markup parsed as the page's own (MyST: ``$\\theta$`` becomes
+            math, backquotes code), so the index shows it as the chapter does."""
+            parsed, messages = self.state.inline_text(text, self.lineno)
+            return list(parsed) + list(messages)
+
         def _xref(self, reftype, target, title):
+            """A reference whose text is ``title`` (a string, or the nodes of a parsed title)."""
             ref = addnodes.pending_xref("", refdomain="std", reftype=reftype, reftarget=target,
                                         refexplicit=True, refwarn=True, refdoc=self.env.docname)
-            ref += nodes.inline("", title, classes=["xref", "std", f"std-{reftype}"])
+            children = [nodes.Text(title)] if isinstance(title, str) else title
+            ref += nodes.inline("", "", *children, classes=["xref", "std", f"std-{reftype}"])
+            if reftype == "ref":
+                ref["rnnbook_keep_title"] = True  # see ExerciseTitleLinks
             return ref
+
+        @staticmethod
+        def _chapter_row(content, span):
+            """A row of one cell across the table: the chapter of the rows below it."""
+            row = nodes.row(classes=["exercise-index-chapter"])
+            entry = nodes.entry(morecols=span - 1)
+            paragraph = nodes.paragraph()
+            paragraph += nodes.strong("", "", content)
+            entry += paragraph
+            row += entry
+            return row
 
         @staticmethod
         def _row(contents):
@@ -308,9 +336,49 @@ def _make_directive():
     return ExerciseIndex
 
 
+def _make_title_links():
+    from docutils import nodes
+    from sphinx import addnodes
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+
+    class ExerciseTitleLinks(SphinxPostTransform):
+        """Links of the exercise index keep their typeset titles.
+
+        Sphinx resolves a ``ref`` with an explicit title into the title's plain text, so a
+        title's math would show as raw TeX ("Why is \\theta the same..."). Before Sphinx
+        resolves references (priority 10), the index's own references become links to the
+        exercise's label with the parsed title inside; an unknown label is left to Sphinx,
+        which warns.
+        """
+
+        default_priority = 5
+
+        def run(self, **kwargs) -> None:
+            std = self.env.get_domain("std")
+            for node in list(self.document.findall(addnodes.pending_xref)):
+                if not node.get("rnnbook_keep_title"):
+                    continue
+                target = node["reftarget"]
+                if target in std.labels:
+                    docname, labelid, _ = std.labels[target]
+                elif target in std.anonlabels:
+                    docname, labelid = std.anonlabels[target]
+                else:
+                    continue
+                uri = self.app.builder.get_relative_uri(self.env.docname, docname)
+                if labelid:
+                    uri += "#" + labelid
+                link = nodes.reference("", "", internal=True, refuri=uri)
+                link += node.children
+                node.replace_self(link)
+
+    return ExerciseTitleLinks
+
+
 def setup(app):
     # True: every disagreement between a built chapter and the registry is a build warning
     # (python -m rnnbook.exercises check and tests/test_exercise_index.py report them anyway).
     app.add_config_value("exercise_index_strict", False, "env")
     app.add_directive("exercise-index", _make_directive())
+    app.add_post_transform(_make_title_links())
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

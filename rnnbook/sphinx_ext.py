@@ -23,6 +23,17 @@ It is part of the build machinery, not of the library the chapters teach:
   ``student/<chapter>.ipynb`` (:func:`student_launch_url`), the committed student edition that
   ``make student`` writes (rnnbook/assign.py), when that file exists.
 
+* Solution cells (:class:`SolutionCells`): a code cell holding an nbgrader solution region shows
+  its code without the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` marker lines (the
+  notebooks keep them: the student edition and the grader need them), and its toggle says
+  "Show the solution" instead of myst-nb's generic "Show code cell source" (a cell's own
+  ``mystnb.code_prompt_show`` metadata still wins).
+* Accessible names (:func:`_accessible_markup`): myst-nb's hidden-cell toggle is a ``<summary>``
+  whose name is its visible text (myst-nb labels every one "Toggle hidden content", which
+  does not match the text a reader sees); the bibliography's entries are list items (docutils
+  writes the deprecated ``doc-biblioentry`` role inside a ``role="list"``, which leaves the list
+  without items for assistive technology).
+
 Only the standard library is imported here; plotly's file is located without importing plotly.
 """
 
@@ -32,6 +43,7 @@ import importlib.util
 import os
 import re
 import shutil
+from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
@@ -120,6 +132,88 @@ def _student_launch_buttons(app, pagename, templatename, context, doctree) -> No
                 button["tooltip"] = f"{button.get('tooltip', '')} (student edition)".strip()
 
 
+#: A line of an nbgrader solution region's markers (the whole line, with its indentation).
+SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (?:BEGIN|END) SOLUTION[ \t]*(?:\n|$)", re.M)
+SOLUTION_PROMPT_SHOW = "Show the solution"
+SOLUTION_PROMPT_HIDE = "Hide the solution"
+
+
+def strip_solution_markers(code: str) -> str:
+    """``code`` without its ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines."""
+    return SOLUTION_MARKER_LINE.sub("", code).rstrip("\n")
+
+
+def _solution_cells(document) -> None:
+    """The work of :class:`SolutionCells` on one doctree (see the module docstring)."""
+    from docutils import nodes
+
+    for cell in document.findall(nodes.container):
+        if cell.get("nb_element") != "cell_code":
+            continue
+        metadata = cell.get("cell_metadata") or {}
+        solution = bool((metadata.get("nbgrader") or {}).get("solution"))
+        for block in cell.findall(nodes.literal_block):
+            if block.parent.get("nb_element") != "cell_code_source":
+                continue
+            code = block.astext()
+            if not SOLUTION_MARKER_LINE.search(code):
+                continue
+            solution = True
+            code = strip_solution_markers(code)
+            # rawsource must equal the text, or Sphinx treats the block as parsed-literal
+            # and drops its syntax highlighting
+            block.rawsource = code
+            block[:] = [nodes.Text(code)]
+        own = metadata.get("mystnb") or {}
+        if solution and "prompt_show" in cell and "code_prompt_show" not in own:
+            cell["prompt_show"] = SOLUTION_PROMPT_SHOW
+            cell["prompt_hide"] = SOLUTION_PROMPT_HIDE
+
+
+def _make_solution_cells_transform():
+    from sphinx.transforms import SphinxTransform
+
+    class SolutionCells(SphinxTransform):
+        """Solution code cells: no nbgrader marker lines, a toggle saying "Show the solution"."""
+
+        default_priority = 500  # on the parsed notebook, before myst-nb's post-transforms
+
+        def apply(self, **kwargs) -> None:
+            _solution_cells(self.document)
+
+    return SolutionCells
+
+
+def _visit_hide_cell(self, node) -> None:
+    """myst-nb's ``HideCodeCellNode`` as HTML, without its ``aria-label``: the ``<summary>``'s
+    accessible name is then the prompt a reader sees ("Show the solution")."""
+    classes = " ".join(node["classes"])
+    self.body.append(f'<details class="admonition hide {classes}">\n<summary>\n'
+                     f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n'
+                     f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n'
+                     "</summary>\n")
+
+
+def _depart_hide_cell(self, node) -> None:
+    self.body.append("</details>\n")
+
+
+def _override_hide_cell_html(app) -> None:
+    """On builder-inited (after myst-nb registered its node): our HTML for hidden cells."""
+    try:
+        from myst_nb.sphinx_ import HideCodeCellNode
+    except ImportError:  # myst-nb absent: nothing to override
+        return
+    app.add_node(HideCodeCellNode, override=True, html=(_visit_hide_cell, _depart_hide_cell))
+
+
+def _accessible_markup(app, pagename, templatename, context, doctree) -> None:
+    """On html-page-context: the bibliography's entries as list items (see module docstring)."""
+    body = context.get("body")
+    if isinstance(body, str) and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def setup(app):
     os.environ[BUILD_ENV_VAR] = "1"
     # tqdm reads TQDM_<ARG> defaults from the environment: no progress bar in the built pages
@@ -140,4 +234,7 @@ def setup(app):
     app.connect("build-finished", _copy_plotly_js)
     app.add_role("chapter", chapter_role)
     app.connect("html-page-context", _student_launch_buttons, priority=LAUNCH_PRIORITY)
+    app.add_transform(_make_solution_cells_transform())
+    app.connect("builder-inited", _override_hide_cell_html)
+    app.connect("html-page-context", _accessible_markup)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

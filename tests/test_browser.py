@@ -15,12 +15,27 @@ For every page in _toc.yml (``test_page``):
   * every saved widget view (ipywidgets state, e.g. a finished progress bar) is rendered by the
     local html-manager;
   * every image has alt text;
-  * a full-page screenshot goes to ``artifacts/screenshots/`` (``RNNBOOK_SCREENSHOTS`` overrides).
+  * full-page screenshots at 1280 and 390 px, light and dark, go to ``artifacts/screenshots/``
+    as ``<page>_<width>_<theme>.png`` (``RNNBOOK_SCREENSHOTS`` overrides).
+The page is opened once (``audits``: tests/page_audit.js measures it in the page, axe-core from
+node_modules is injected) at a 1280 px window (the text column is 688 px) and a 390 px phone,
+in light and dark mode; ``test_page_quality[<page>-<check>]`` then runs each check of
+tests/page_checks.py (QUALITY_CHECKS): the article fits its column at both widths (code cells
+may scroll at 390 px only); no raw TeX, "©", tqdm residue, empty output box or nbgrader marker
+in the text (hidden solutions included); plot text >= 11 px and SVG diagram text >= 12 px at the
+column's width (plotly: the SVG text drawn in the page; matplotlib: the smallest font that
+rnnlib.book records in every PNG, scaled by the drawn width); axe-core WCAG 2.1 AA without a
+serious or critical violation, light and dark. What fails today is listed in
+tests/known_page_defects.py (KNOWN_DEFECTS) as strict xfails: a fix must remove its entry. The
+measurements go to ``artifacts/page_audit.json``; ``python tests/page_checks.py
+artifacts/page_audit.json markdown`` writes them as a report.
 Then: a plotly slider moved by a mouse click changes the plotted data (``test_slider``); code and
 written solutions are hidden until their toggle is clicked (``test_solutions``); the exercise
 link in a solution's dropdown title only follows the link (no JavaScript error, no dropdown
 toggled: _static/togglebutton-title-click.js); the search page
-finds a chapter's term; the launch buttons point to the Binder and Colab of _config.yml.
+finds a chapter's term, and its results show math as text, never raw TeX (search-tex.js);
+solution cells say "Show the solution" and show no nbgrader markers; the launch buttons point
+to the Binder and Colab of _config.yml.
 
 Chromium and ChromeDriver come from Debian (``apt-get install chromium chromium-driver``; CI's
 .ci/run installs them). Without them these tests skip locally and fail in CI (``CI=true``).
@@ -37,8 +52,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from browser import full_page_screenshot, missing_browser, serve, start_chromium
+from browser import (full_page_screenshot, missing_browser, reset_viewport, serve, set_viewport,
+                     start_chromium)
 from conftest import ROOT, toc_files
+from known_page_defects import KNOWN_DEFECTS
+from page_checks import CHECK_FUNCTIONS, QUALITY_CHECKS
 
 PAGES = toc_files()
 SCREENSHOTS = Path(os.environ.get("RNNBOOK_SCREENSHOTS", ROOT / "artifacts" / "screenshots"))
@@ -193,17 +211,201 @@ def _open(driver, url: str) -> float:
     return driver.execute_async_script(WAIT_READY) / 1000
 
 
+# --------------------------------------------------------------------------- the page audit
+# Every page is opened once (``audits``) and measured at two widths and in both colour modes;
+# test_page and test_page_quality read the results.
+AUDIT_JS = Path(__file__).with_name("page_audit.js").read_text(encoding="utf-8")
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # pinned in package.json (npm ci)
+WIDTHS = (1280, 390)  # a laptop window (the text column is 688 px) and a phone
+THEMES = ("light", "dark")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # WCAG 2.1 AA
+#: Dark mode changes colours only (pydata-sphinx-theme swaps CSS variables; the DOM is the same),
+#: so dark mode runs the WCAG 2.1 AA rules whose outcome can depend on the mode: colours, and
+#: what is shown or named per mode (theme-specific images, the colour-mode button's name).
+AXE_DARK_RULES = ["color-contrast", "link-in-text-block", "image-alt", "svg-img-alt",
+                  "role-img-alt", "input-image-alt", "label-content-name-mismatch",
+                  "button-name", "link-name"]
+AUDIT_RECORD = Path(os.environ.get("RNNBOOK_PAGE_AUDIT", ROOT / "artifacts" / "page_audit.json"))
+
+AFTER_RESIZE = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const t0 = Date.now();
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  await sleep(150);
+  // plotly's responsive figures follow the new width (after a resize event)
+  const fitted = () => [...document.querySelectorAll('.plotly-graph-div')].every(g => {
+    const svg = g.querySelector('.main-svg');
+    return !svg || Math.abs(svg.getBoundingClientRect().width - g.getBoundingClientRect().width) < 2;
+  });
+  while (!fitted() && Date.now() - t0 < 4000) await sleep(50);
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  done(Date.now() - t0);
+})();
+"""
+
+AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: arguments[0], resultTypes: ['violations']})
+  .then(r => done(r.violations.map(v => ({
+      id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+      nodes: v.nodes.slice(0, 6).map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160),
+                                           summary: (n.failureSummary || '').slice(0, 300)}))}))))
+  .catch(e => done({error: String(e)}));
+"""
+
+
+def _stem(entry: str) -> str:
+    return Path(entry).name
+
+
+def _shot(entry: str, width: int, theme: str) -> Path:
+    return SCREENSHOTS / f"{_stem(entry)}_{width}_{theme}.png"
+
+
+def _settle(driver) -> None:
+    driver.execute_async_script(AFTER_RESIZE)
+
+
+def _axe(driver, theme: str) -> list[dict]:
+    """axe-core's violations on the open page: every WCAG 2.1 AA rule in light mode, the
+    mode-dependent ones (AXE_DARK_RULES, all tagged WCAG 2.1 AA) in dark mode."""
+    run_only = ({"type": "tag", "values": AXE_TAGS} if theme == "light"
+                else {"type": "rule", "values": AXE_DARK_RULES})
+    result = driver.execute_async_script(AXE_RUN, run_only)
+    if isinstance(result, dict):
+        raise RuntimeError(f"axe-core failed in the page: {result['error']}")
+    return result
+
+
+def _png_font_records(site_html: Path, page_url: str, images: list[dict]) -> list[dict]:
+    """For every output image: its smallest text as drawn in the page (rnnlib.book's PNG
+    record scaled by the drawn width over the image's own width), or why it is unknown."""
+    from urllib.parse import urljoin, urlparse
+
+    from rnnlib.book import read_png_font_record
+
+    out = []
+    for image in images:
+        if not image["output"]:
+            continue
+        path = site_html / urlparse(urljoin(page_url, image["src"])).path.lstrip("/")
+        entry = {**image, "file": path.name}
+        if path.suffix.lower() != ".png" or not path.is_file():
+            entry["problem"] = f"not a PNG file of the site ({image['src']}): its text cannot be measured"
+        else:
+            record = read_png_font_record(path.read_bytes())
+            if record is None:
+                entry["problem"] = ("no font record: not shown through rnnlib.book.setup()'s "
+                                    "matplotlib formatter, so its text size is unknown")
+            elif record[0] != float("inf"):
+                scale = image["width"] / image["natural_width"] if image["natural_width"] else 0
+                entry.update(min_px=round(record[0] * scale, 1), text=record[1],
+                             scale=round(scale, 3))
+        out.append(entry)
+    return out
+
+
+def _audit_page(driver, site: str, site_html: Path, entry: str) -> dict:
+    """Open ``entry`` once and measure everything the page checks need (see QUALITY_CHECKS)."""
+    if not AXE_JS.is_file():
+        pytest.fail(f"axe-core is missing ({AXE_JS}): run `npm ci` (package.json pins it)",
+                    pytrace=False)
+    start = time.perf_counter()
+    steps: dict[str, float] = {}
+
+    clock = [start]
+
+    def lap(name: str) -> None:  # time spent per step, for the printed summary
+        now = time.perf_counter()
+        steps[name] = round(steps.get(name, 0) + now - clock[0], 1)
+        clock[0] = now
+
+    url = site + _html_name(entry)
+    set_viewport(driver, 1280)
+    driver.get_log("browser")  # drop messages of earlier pages
+    try:
+        _open(driver, url)
+        driver.execute_script(AUDIT_JS)
+        driver.execute_script("rnnbookAudit.setTheme('light')")
+        audit = {"entry": entry, "report": driver.execute_script(PAGE_REPORT), "steps": steps}
+        errors = _console_errors(driver)
+        audit["text"] = driver.execute_script("return rnnbookAudit.text()")
+        driver.execute_script(AXE_JS.read_text(encoding="utf-8"))
+        lap("load")
+        audit["axe"], audit["screenshots"] = {}, []
+        for theme in THEMES:
+            driver.execute_script(f"rnnbookAudit.setTheme('{theme}')")
+            _settle(driver)
+            audit["axe"][theme] = _axe(driver, theme)
+            lap("axe")
+            full_page_screenshot(driver, _shot(entry, 1280, theme), width=1280)
+            audit["screenshots"].append(str(_shot(entry, 1280, theme)))
+            lap("screenshots")
+        set_viewport(driver, 390)
+        for theme in reversed(THEMES):
+            driver.execute_script(f"rnnbookAudit.setTheme('{theme}')")
+            _settle(driver)
+            full_page_screenshot(driver, _shot(entry, 390, theme), width=390)
+            audit["screenshots"].append(str(_shot(entry, 390, theme)))
+            lap("screenshots")
+        # every hidden block open (solutions, hidden code), then the widths are measured
+        driver.execute_script("rnnbookAudit.openAll()")
+        _settle(driver)
+        audit["layout"] = {"390": driver.execute_script("return rnnbookAudit.layout(true)")}
+        set_viewport(driver, 1280)
+        _settle(driver)
+        audit["layout"]["1280"] = driver.execute_script("return rnnbookAudit.layout(false)")
+        lap("layout")
+        audit["figures"] = driver.execute_script("return rnnbookAudit.figures()")
+        audit["figures"]["png"] = _png_font_records(site_html, url, audit["figures"]["images"])
+        audit["console_errors"] = errors + _console_errors(driver)
+        lap("figures")
+    finally:
+        reset_viewport(driver)
+    audit["seconds"] = round(time.perf_counter() - start, 1)
+    return audit
+
+
+def _widest(layout: dict) -> str:
+    if layout["offenders"]:
+        o = layout["offenders"][0]
+        return (f"{o['width']} px {o['kind']} ({o['how']}) in \"{o['section']}\" "
+                f"[{o['path']}]: {o['text'][:50]!r}")
+    return f"none wider than {layout['column']} px"
+
+
+@pytest.fixture(scope="module")
+def audits(browser, site, site_html):
+    """Per page, the audit of _audit_page, made on first use; written to AUDIT_RECORD at the end."""
+    done: dict[str, dict] = {}
+
+    def get(entry: str) -> dict:
+        if entry not in done:
+            done[entry] = _audit_page(browser, site, site_html, entry)
+            a = done[entry]
+            print(f"\n{entry}: audited in {a['seconds']} s {a['steps']}; widest at 1280: "
+                  f"{_widest(a['layout']['1280'])}; at 390: {_widest(a['layout']['390'])}")
+        return done[entry]
+
+    yield get
+    if done:  # merged into the record of earlier runs (a run of a few pages keeps the others)
+        AUDIT_RECORD.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            record = json.loads(AUDIT_RECORD.read_text())
+        except (OSError, ValueError):
+            record = {}
+        record.update(json.loads(json.dumps(done, default=str)))
+        AUDIT_RECORD.write_text(json.dumps(record, indent=1, ensure_ascii=False))
+        print(f"\npage audit of {len(done)} pages in {AUDIT_RECORD}")
+
+
 # --------------------------------------------------------------------------- every page
 @pytest.mark.parametrize("entry", PAGES)
-def test_page(entry, browser, site, timings, path_alt):
-    start = time.perf_counter()
-    browser.get_log("browser")  # drop messages of earlier pages
-    _open(browser, site + _html_name(entry))
-    report = browser.execute_script(PAGE_REPORT)
-    errors = _console_errors(browser)
-    shot = SCREENSHOTS / (_slug(entry) + ".png")
-    full_page_screenshot(browser, shot)
-    timings[entry] = time.perf_counter() - start
+def test_page(entry, audits, site, timings, path_alt):
+    audit = audits(entry)
+    report, errors = audit["report"], audit["console_errors"]
+    timings[entry] = audit["seconds"]
 
     problems = []
     if report["remote_loads"] or report["remote_elements"]:
@@ -231,9 +433,40 @@ def test_page(entry, browser, site, timings, path_alt):
     path_alt[entry] = report["images_with_path_alt"]
     print(f"{entry}: {timings[entry]:.1f} s, {report['display_math']} display equations, "
           f"{report['figures']} plotly figures ({len(report['sliders'])} with sliders), "
-          f"{report['widgets']} widget views; "
-          f"screenshot {shot}")
+          f"{report['widgets']} widget views; screenshots {', '.join(audit['screenshots'])}")
     assert not problems, f"{entry} ({site}{_html_name(entry)}):\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- quality checks
+def _quality_params():
+    params = []
+    for entry in PAGES:
+        known = KNOWN_DEFECTS.get(entry, {})
+        for check in QUALITY_CHECKS:
+            marks = []
+            if check in known:
+                marks.append(pytest.mark.xfail(strict=True, reason=f"known defect: {known[check]}"))
+            params.append(pytest.param(entry, check, id=f"{_stem(entry)}-{check}", marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("entry,check", _quality_params())
+def test_page_quality(entry, check, audits):
+    """One check of QUALITY_CHECKS on one page. A page listed for this check in KNOWN_DEFECTS
+    (tests/known_page_defects.py) is a strict xfail: fixing it makes this test fail until its
+    entry is removed."""
+    problems = CHECK_FUNCTIONS[check](audits(entry))
+    assert not problems, f"{entry}: {QUALITY_CHECKS[check]}:\n" + "\n".join(problems)
+
+
+def test_known_defects_name_pages_and_checks():
+    """KNOWN_DEFECTS lists only pages of the toc and checks that exist, each with its detail."""
+    unknown_pages = sorted(set(KNOWN_DEFECTS) - set(PAGES))
+    unknown_checks = sorted({c for checks in KNOWN_DEFECTS.values() for c in checks}
+                            - set(QUALITY_CHECKS))
+    empty = sorted(f"{p}:{c}" for p, checks in KNOWN_DEFECTS.items()
+                   for c, detail in checks.items() if not detail.strip())
+    assert not (unknown_pages or unknown_checks or empty), (unknown_pages, unknown_checks, empty)
 
 
 # --------------------------------------------------------------------------- sliders
@@ -435,6 +668,82 @@ def test_search_finds_a_chapter_term(site_html, browser, site):
     assert any(_html_name(entry) in link for link in links), (
         f"search for {term!r} did not list {entry}: {links}")
     assert not _console_errors(browser)
+
+
+SEARCH_RESULTS = """
+const list = document.querySelector('#search-results');
+const items = list ? [...list.querySelectorAll('li')] : [];
+const status = list && list.querySelector('.search-summary');
+return {done: !!status && /found|match/i.test(status.textContent) &&
+              items.every(li => li.querySelector('.context')),
+        items: items.length, text: list ? list.innerText : ''};
+"""
+#: Raw TeX a search result must not show (a command, a braced script or a dollar).
+SEARCH_TEX = re.compile(r"\\[A-Za-z]+|[_^]\{|\$")
+#: Terms found in titles and text holding math (exercise 16's \theta, section (b)'s \hat{y}).
+SEARCH_TERMS = ("theta", "logistic", "hidden")
+#: _static/search-tex.js's converter, against what a reader should see.
+TEX_TO_TEXT = {
+    r"\mathbf{h}^{(t)}": "h⁽ᵗ⁾",
+    r"\hat{y} = \sigma(\mathbf{x}^\top \mathbf{w} + b)": "ŷ = σ(xᵀw + b)",
+    r"\frac{\partial J_2}{\partial \mathbf{U}}": "(∂J₂)/(∂U)",
+    r"\lVert \mathbf{W} \rVert_2^{T-k}": "‖W‖₂ᵀ⁻ᵏ",
+    r"\mathbf{H} = \max\{0, \mathbf{X}\mathbf{W} + \mathbf{b}\}": "H = max{0, XW + b}",
+    r"b_f": "b_f",
+}
+
+
+def test_search_results_show_no_raw_tex(browser, site):
+    """Search summaries and result titles show math as readable text (h⁽ᵗ⁾, θ), never raw TeX
+    (Sphinx builds them from the pages' TeX source; _static/search-tex.js converts it)."""
+    problems = []
+    for term in SEARCH_TERMS:
+        browser.get(f"{site}search.html?q={term}")
+        state = _wait(lambda: (lambda r: r if r["done"] else None)(
+            browser.execute_script(SEARCH_RESULTS)), 20)
+        if not state:
+            state = browser.execute_script(SEARCH_RESULTS)
+            problems.append(f"search for {term!r} did not finish: {state['items']} results")
+            continue
+        if not state["items"]:
+            problems.append(f"search for {term!r} found nothing")
+        for line in state["text"].splitlines():
+            if SEARCH_TEX.search(line):
+                problems.append(f"search for {term!r}: raw TeX in {line.strip()[:120]!r}")
+    converted = browser.execute_script(
+        "return arguments[0].map(t => window.rnnbookTexToText ? rnnbookTexToText(t) : null)",
+        list(TEX_TO_TEXT))
+    for (tex, expected), got in zip(TEX_TO_TEXT.items(), converted):
+        if got != expected:
+            problems.append(f"rnnbookTexToText({tex!r}) = {got!r}, expected {expected!r}")
+    assert not _console_errors(browser)
+    assert not problems, "\n".join(problems)
+
+
+def _solution_cells(entry: str) -> list[dict]:
+    path = ROOT / (entry.removesuffix(".ipynb") + ".ipynb")
+    if not path.is_file():
+        return []
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [c for c in cells if c["cell_type"] == "code"
+            and (c.get("metadata", {}).get("nbgrader") or {}).get("solution")]
+
+
+@pytest.mark.parametrize("entry", PAGES)
+def test_solution_cells_say_show_the_solution(entry, site_html):
+    """Every hidden solution cell's toggle says "Show the solution" (not myst-nb's "Show code
+    cell source"), and no page shows nbgrader's markers (rnnbook/sphinx_ext.py strips them at
+    render time; the notebooks keep them for the student edition and the grader)."""
+    cells = _solution_cells(entry)
+    hidden = [c for c in cells if "hide-input" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        pytest.skip("no nbgrader solution cells in this page's notebook")
+    html = _page_html(site_html, entry)
+    labelled = html.count('<p class="collapsed admonition-title">Show the solution</p>')
+    assert labelled == len(hidden), (
+        f"{labelled} toggles say 'Show the solution', {len(hidden)} hidden solution cells")
+    markers = re.findall(r"###\s*(?:BEGIN|END) SOLUTION", re.sub(r"<[^>]+>", "", html))
+    assert not markers, f"{len(markers)} nbgrader markers on the page"
 
 
 def test_launch_buttons_point_to_binder_and_colab(browser, site):
