@@ -747,16 +747,19 @@ def test_solution_cells_say_show_the_solution(entry, site_html):
 
 
 def test_launch_buttons_point_to_binder_and_colab(browser, site):
+    """The rocket menu opens the chapter's student edition (student/<chapter>.ipynb) in Binder
+    and Colab (rnnbook.sphinx_ext rewrites sphinx-book-theme's links to book/<chapter>.ipynb)."""
     from selenium.webdriver.common.by import By
 
     entry = _chapter_with_notebook()
+    student = "student/" + entry.rsplit("/", 1)[-1]
     launch, repo = CONFIG["launch_buttons"], CONFIG["repository"]
     org_repo = repo["url"].rstrip("/").removeprefix("https://github.com/")
     branch = repo.get("branch", "main")
     expected = {
         "Binder": f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/{branch}"
-                  f"?urlpath=lab/tree/{entry}.ipynb",
-        "Colab": f"{launch['colab_url'].rstrip('/')}/github/{org_repo}/blob/{branch}/{entry}.ipynb",
+                  f"?urlpath=lab/tree/{student}.ipynb",
+        "Colab": f"{launch['colab_url'].rstrip('/')}/github/{org_repo}/blob/{branch}/{student}.ipynb",
     }
     _open(browser, site + _html_name(entry))
     hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a[href]")]
