@@ -383,4 +383,4 @@ def test_built_recurrence_page_contains_the_plotly_figure(book_html):
     assert frame_name(3.0, "identity") in html
     assert len(html) < 1_000_000                 # no FigureWidget state (5 MB) in the page
     graphs = (book_html / "book" / "computational_graphs.html").read_text()
-    assert graphs.count("plotly-graph-div") >= 6   # the drawn computational graphs
+    assert graphs.count('class="rnd-fig') >= 6     # the drawn computational graphs (SVG)
