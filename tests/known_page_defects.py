@@ -79,8 +79,4 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
         'raw_tex':
             '2 found, e.g. \'position i of the input x^(i)\' in "Gradients at the leaves: chain versus b…"; sections: Gradients at the leaves: chai… (2)',
     },
-    'book/instructors': {
-        'fits_1280':
-            '4 wider than 688 px or scrolling (4 code block); widest 801 px code block in "Grade: the autograder"',
-    },
 }
