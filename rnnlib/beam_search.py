@@ -77,6 +77,22 @@ class BeamResult(NamedTuple):
     decoder_steps: int      # decoder steps computed (one per beam per step)
 
 
+def _beam_step(score, logp, width):
+    """One step of beam search: the `width` best one-token extensions of each
+    example's beam, ranked by summed log-probability.
+
+    score (B, n): log p of the n sequences in the beam; logp (B, n, C): the
+    log-probability of each next token after each sequence. A candidate is
+    score[b, i] + logp[b, i, token]; returns (beam, token, new score), each
+    (B, width), best first (ties: the lower beam, then the lower token).
+    """
+    B, n, C = logp.shape
+    cand = (score[:, :, None] + logp).reshape(B, n * C)  # (B, n*C)
+    top = np.argsort(-cand, axis=1, kind="stable")[:, :width]  # (B, k)
+    beam, token = np.divmod(top, C)                      # (B, k) each
+    return beam, token, np.take_along_axis(cand, top, axis=1)
+
+
 def _beam_search(params, s0, bos, eos, max_len, width, length_penalty=0.0):
     """Keep the `width` most probable partial sequences of each example
     (arguments are checked by `beam_search`).
@@ -102,10 +118,7 @@ def _beam_search(params, s0, bos, eos, max_len, width, length_penalty=0.0):
         steps += B * n
         logp = _log_softmax(o).reshape(B, n, C)          # (B, n, C)
         logp = np.where(done[:, :, None], stay, logp)    # finished: stay
-        cand = (score[:, :, None] + logp).reshape(B, n * C)  # (B, n*C)
-        top = np.argsort(-cand, axis=1, kind="stable")[:, :width]  # (B, k)
-        beam, token = np.divmod(top, C)                  # (B, k) each
-        score = np.take_along_axis(cand, top, axis=1)    # (B, k)
+        beam, token, score = _beam_step(score, logp, width)  # (B, k) each
         was_done = done[rows, beam]                      # (B, k)
         ids = ids[rows, beam]                            # (B, k, max_len)
         ids[:, :, t] = np.where(was_done, 0, token)      # (B, k)

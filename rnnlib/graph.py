@@ -27,7 +27,7 @@ The lecture's four examples::
 :func:`unroll_rnn` builds the unfolded graph of a vanilla RNN (lecture notation, batched rows),
 
     a^(t) = b + W h^(t-1) + U x^(t),  h^(t) = tanh(a^(t)),  o^(t) = c + V h^(t),
-    L^(t) = (1/B) sum_b -log softmax(o^(t))[y^(t)],  J = sum_t L^(t),
+    J_t = (1/B) sum_b -log softmax(o^(t))[y^(t)],  J = sum_t J_t,
 
 with W, U, V, b and c as single shared nodes feeding every step. :func:`draw` draws any graph
 as SVG, laid out by Graphviz ``dot`` (:mod:`rnnlib.diagrams.graphs`); without Graphviz it falls
@@ -137,6 +137,32 @@ class Variable:
         return sum(self, axis=axis)
 
     # --- the backward pass ------------------------------------------------------------------
+    def _backward(self, grad):
+        """The backward pass from this node J, given dJ/dJ = ``grad``
+        (arguments are checked by `Variable.backward`).
+
+        Visits the nodes in reverse topological order; each operation turns
+        the gradient of its output into its inputs' shares, and a variable
+        used by several operations sums them.
+        """
+        order = topological_order(self)                  # inputs first
+        for node in order:
+            node.grad = None
+        self.grad = grad                                 # dJ/dJ
+        for node in reversed(order):
+            op = node.creator
+            if op is None or node.grad is None:
+                continue                                 # a leaf, or unused
+            inputs = [u.value for u in op.inputs]
+            shares = op.backward(node.grad, node.value, *inputs)
+            for u, share in zip(op.inputs, shares):
+                if share is None or not u.requires_grad:
+                    continue                             # e.g. a constant
+                share = _unbroadcast(share, u.value.shape)
+                # sum over every use of u
+                u.grad = share if u.grad is None else u.grad + share
+        return self
+
     def backward(self, grad=None):
         """Reverse-mode differentiation of this node with respect to every node it depends on.
 
@@ -153,21 +179,7 @@ class Variable:
         if grad.shape != self.value.shape:
             raise ValueError(f"grad must have the output's shape {self.value.shape}, "
                              f"got {grad.shape}")
-        order = topological_order(self)
-        for node in order:
-            node.grad = None
-        self.grad = grad
-        for node in reversed(order):
-            op = node.creator
-            if op is None or node.grad is None:
-                continue
-            input_grads = op.backward(node.grad, node.value, *[u.value for u in op.inputs])
-            for u, g in zip(op.inputs, input_grads):
-                if g is None or not u.requires_grad:
-                    continue
-                g = _unbroadcast(np.asarray(g, dtype=np.float64), u.value.shape)
-                u.grad = g if u.grad is None else u.grad + g    # sum over every use of u
-        return self
+        return self._backward(grad)
 
 
 def variable(value, name=None):
@@ -197,6 +209,7 @@ def _as_variable(x):
 
 def _unbroadcast(g, shape):
     """Sum a gradient over the axes NumPy broadcast, so it has the input's ``shape``."""
+    g = np.asarray(g, dtype=np.float64)
     while g.ndim > len(shape):
         g = g.sum(axis=0)
     for axis, size in enumerate(shape):
@@ -215,7 +228,9 @@ class Operation:
     - ``backward(d_out, out, *inputs) -> tuple of d_input`` (None for an input with no
       gradient), the chain rule for this one operation.
 
-    Gradients for broadcast inputs are summed back to the input's shape by the engine.
+    Both are the math alone: :meth:`apply` first calls ``check(*inputs)``, which raises a clear
+    error for inputs the operation cannot take (by default: inputs that do not broadcast
+    together). Gradients for broadcast inputs are summed back to the input's shape by the engine.
     """
 
     symbol = "op"
@@ -226,6 +241,11 @@ class Operation:
         self.output = None
         Variable._counter += 1
         self.id = Variable._counter
+
+    def check(self, *inputs):
+        """Raise ValueError (TypeError) for inputs this operation cannot take."""
+        if len(inputs) > 1:
+            _broadcast_check(self.symbol, *inputs)
 
     def forward(self, *inputs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -238,7 +258,9 @@ class Operation:
 
     def apply(self, *inputs, name=None):
         inputs = tuple(_as_variable(u) for u in inputs)
-        value = self.forward(*[u.value for u in inputs])
+        values = [u.value for u in inputs]
+        self.check(*values)
+        value = self.forward(*values)
         out = Variable(value, name=name, kind="intermediate",
                        requires_grad=any(u.requires_grad for u in inputs))
         out.creator = self
@@ -264,7 +286,6 @@ class Add(Operation):
     symbol = "+"
 
     def forward(self, *terms):
-        _broadcast_check(self.symbol, *terms)
         z = terms[0]
         for u in terms[1:]:
             z = z + u                                             # z: broadcast shape
@@ -279,7 +300,6 @@ class Sub(Operation):
     symbol = "−"
 
     def forward(self, x, y):
-        _broadcast_check(self.symbol, x, y)
         return x - y
 
     def backward(self, dz, z, x, y):
@@ -291,7 +311,6 @@ class Mul(Operation):
     symbol = "×"
 
     def forward(self, x, y):
-        _broadcast_check(self.symbol, x, y)
         return x * y
 
     def backward(self, dz, z, x, y):
@@ -321,13 +340,15 @@ class MatMul(Operation):
     dJ/dA = dJ/dZ B^T,  dJ/dB = A^T dJ/dZ."""
     symbol = "matmul"
 
-    def forward(self, A, B):
+    def check(self, A, B):
         if A.ndim not in (1, 2) or B.ndim not in (1, 2):
             raise ValueError(f"'{self.symbol}' takes 1-D or 2-D arrays, got shapes "
                              f"{_shapes(A, B)}")
         if A.shape[-1] != B.shape[0]:
             raise ValueError(f"'{self.symbol}': inner dimensions differ: A has shape {A.shape}, "
                              f"B has shape {B.shape}")
+
+    def forward(self, A, B):
         return A @ B
 
     def backward(self, dZ, Z, A, B):
@@ -342,10 +363,12 @@ class Dot(MatMul):
     """u = x^T w for vectors x, w.  du/dx = w, du/dw = x."""
     symbol = "dot"
 
-    def forward(self, x, w):
+    def check(self, x, w):
         if x.ndim != 1 or w.ndim != 1 or x.shape != w.shape:
             raise ValueError(f"'dot' takes two vectors of the same length, got shapes "
                              f"{_shapes(x, w)}")
+
+    def forward(self, x, w):
         return np.dot(x, w)
 
     def backward(self, du, u, x, w):
@@ -357,10 +380,12 @@ class MatVec(Operation):
     dJ/dW = sum over the batch of dJ/dz v^T,  dJ/dv = W^T dJ/dz."""
     symbol = "matmul"
 
-    def forward(self, W, v):
+    def check(self, W, v):
         if W.ndim != 2 or v.ndim not in (1, 2) or v.shape[-1] != W.shape[1]:
             raise ValueError(f"'matvec' needs W (n, m) and v (m,) or (B, m); got W {W.shape}, "
                              f"v {v.shape}")
+
+    def forward(self, W, v):
         return v @ W.T                                             # (n,) or (B, n)
 
     def backward(self, dz, z, W, v):
@@ -436,9 +461,11 @@ class Log(Operation):
     """z = log(x).  dz/dx = 1/x."""
     symbol = "log"
 
-    def forward(self, x):
+    def check(self, x):
         if np.any(x <= 0):
             raise ValueError("'log' needs positive inputs")
+
+    def forward(self, x):
         return np.log(x)
 
     def backward(self, dz, z, x):
@@ -494,7 +521,7 @@ class SoftmaxCrossEntropy(Operation):
     dL/do = (softmax(o) - onehot(y)) / B;  y receives no gradient."""
     symbol = "loss"
 
-    def forward(self, o, y):
+    def check(self, o, y):
         if o.ndim not in (1, 2):
             raise ValueError(f"'loss' needs logits o of shape (C,) or (B, C), got {o.shape}")
         o2 = np.atleast_2d(o)                                      # (B, C)
@@ -506,6 +533,10 @@ class SoftmaxCrossEntropy(Operation):
         if np.any(y1 < 0) or np.any(y1 >= o2.shape[1]):
             raise ValueError(f"'loss': targets y must lie in [0, {o2.shape[1]}), got "
                              f"[{y1.min()}, {y1.max()}]")
+
+    def forward(self, o, y):
+        o2 = np.atleast_2d(o)                                      # (B, C)
+        y1 = np.atleast_1d(y)                                      # (B,)
         shifted = o2 - o2.max(axis=1, keepdims=True)               # (B, C)
         log_y_hat = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (B, C)
         B = o2.shape[0]
@@ -670,7 +701,29 @@ def receives_gradient(output):
             if v.requires_grad and v is not output and v.name is not None}
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789+-=()tnkij", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵗⁿᵏⁱʲ")
+_SUBSCRIPTS = str.maketrans("0123456789+-=()tnkij", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₜₙₖᵢⱼ")
+_INFIX = ("+", "−", "×")
+
+
+def _readable(name):
+    """A node name in the diagrams' label markup as plain text with Unicode scripts:
+    ``u^(1)`` -> ``u⁽¹⁾``, ``J_t`` -> ``Jₜ`` (scripts without a Unicode form stay as written)."""
+    import re
+
+    def script(match, table):
+        text = match.group(1)
+        inner = text[1:-1] if text.startswith("{") else text
+        converted = inner.translate(table)
+        return converted if all(ch not in converted for ch in "abcdefghlmopqrsuvwxyz") \
+            else match.group(0)
+
+    name = re.sub(r"\^(\([^)]*\)|\{[^}]*\}|\w)", lambda m: script(m, _SUPERSCRIPTS), name)
+    return re.sub(r"_(\{[^}]*\}|\w)", lambda m: script(m, _SUBSCRIPTS), name)
+
+
 def _label(v, names):
+    """The node's name in the diagrams' label markup (unnamed intermediates: u^(1), ...)."""
     if v.name is not None:
         return v.name
     if v.kind == "constant" and v.value.size == 1:
@@ -679,15 +732,22 @@ def _label(v, names):
 
 
 def equations(outputs):
-    """The forward pass as lines ``name = op(inputs)`` in topological order (unnamed
-    intermediates are called u^(1), u^(2), ...)."""
+    """The forward pass as lines of text in topological order, one per operation:
+    ``u⁽²⁾ = u⁽¹⁾ + b`` for a sum, difference or product, ``u⁽¹⁾ = dot(x, w)`` for
+    the others. Names are written with Unicode super- and subscripts (a node named
+    ``u^(1)`` reads ``u⁽¹⁾``); unnamed intermediates are called u⁽¹⁾, u⁽²⁾, ..."""
     variables, _ = graph_nodes(outputs)
     names, lines = {}, []
     for v in variables:
         if v.creator is None:
             continue
-        args = ", ".join(_label(u, names) for u in v.creator.inputs)
-        lines.append(f"{_label(v, names)} = {v.creator.symbol}({args})")
+        args = [_readable(_label(u, names)) for u in v.creator.inputs]
+        symbol = v.creator.symbol
+        if symbol in _INFIX and len(args) > 1:
+            rhs = f" {symbol} ".join(args)
+        else:
+            rhs = f"{symbol}({', '.join(args)})"
+        lines.append(f"{_readable(_label(v, names))} = {rhs}")
     return lines
 
 
@@ -697,7 +757,8 @@ def equations(outputs):
 class UnrolledRNN:
     """The unfolded graph of a vanilla RNN: ``params`` (dict of shared parameter nodes W, U, b
     and, with outputs, V, c), lists ``x``, ``a``, ``h`` (``h[0]`` = h^(0)), ``o``, ``L`` of
-    nodes per step, and the total loss node ``J`` (None when there are no outputs)."""
+    nodes per step (``L[t-1]`` is the per-step loss J_t), and the total loss node ``J``
+    (None when there are no outputs)."""
 
     def __init__(self, params, x, a, h, o, L, J):
         self.params, self.x, self.a, self.h, self.o, self.L, self.J = params, x, a, h, o, L, J
@@ -816,7 +877,7 @@ def unroll_rnn(params, x, y=None, h0=None, activation="tanh", outputs=None):
             o.append(o_t)
             if y is not None:
                 y_t = constant(y[t - 1], f"y^({t})")
-                L.append(softmax_cross_entropy(o_t, y_t, name=f"L^({t})"))
+                L.append(softmax_cross_entropy(o_t, y_t, name=f"J_{t}"))
     J = None
     if L:
         J = add(*L, name="J") if len(L) > 1 else identity(L[0], name="J")

@@ -24,7 +24,8 @@ from rnnlib.bptt import bptt_contributions, bptt_memory_bytes
 from rnnlib.exercises import check, judge_observations, make_cases, observe_case
 from rnnlib.exercises.computational_graphs import LEAVES, monitor_graph, squared_error_graph
 from rnnlib.exercises.exploding_vanishing import vanishing_settings
-from rnnlib.exercises.sequence_modeling import bag_of_words_reference, year_position_reference
+from rnnlib.exercises.sequence_modeling import (
+    bag_of_words_reference, beam_step_reference, year_position_reference)
 from rnnlib.exercises.plain import dump, load, plain_equal
 from rnnlib.jacobians import hidden_jacobians
 from rnnlib.recursive import balanced_tree, tree_from_nested, tree_to_nested
@@ -260,6 +261,15 @@ SOLUTIONS["graphs-hand-gradient"] = (_graph_gradient, by_hand)
 SOLUTIONS["recursive-compose-backward"] = (None, compose_backward)
 SOLUTIONS["seqmod-bag-of-words"] = (bag_of_words_reference, bow)
 SOLUTIONS["seqmod-year-position"] = (year_position_reference, SOLUTIONS["seqmod-year-position"][1])
+
+
+def beam_step(scores, log_probs, width):
+    cand = scores[:, None] + log_probs                                     # (n, C)
+    order = sorted(np.ndindex(*cand.shape), key=lambda ij: -cand[ij])[:width]
+    return [i for i, _ in order], [j for _, j in order], [cand[ij] for ij in order]
+
+
+SOLUTIONS["seqmod-beam-step"] = (beam_step_reference, beam_step)
 
 CODE = sorted(e.label for e in ex.list_exercises(kind="code"))
 VALUE = {e.label for e in ex.list_exercises(kind="code") if e.answer_kind == "value"}

@@ -6,7 +6,8 @@ import pytest
 from rnnlib import data
 from rnnlib import seq2seq as S
 from rnnlib.exercises import check, get_exercise
-from rnnlib.exercises.sequence_modeling import bag_of_words_reference, year_position_reference
+from rnnlib.exercises.sequence_modeling import (
+    bag_of_words_reference, beam_step_reference, year_position_reference)
 
 
 def stub(*args):
@@ -44,7 +45,40 @@ def greedy_no_stop(params, v, bos, eos, max_len):
     return np.array(out)
 
 
+def beam_step(scores, log_probs, width):
+    """An independent solution: unravel the best flat indices of the (n, C) candidate table."""
+    cand = scores[:, None] + log_probs
+    flat = np.argsort(cand, axis=None)[::-1][:width]
+    beam, token = np.unravel_index(flat, cand.shape)
+    return list(beam), list(token), cand[beam, token]
+
+
+def beam_ranked(scores, log_probs, width, key):
+    cand = scores[:, None] + log_probs
+    flat = np.argsort(-key(scores, log_probs).ravel(), kind="stable")[:width]
+    beam, token = np.divmod(flat, log_probs.shape[1])
+    return beam, token, cand[beam, token]
+
+
+def beam_best_per_sequence(scores, log_probs, width):
+    cand = scores[:, None] + log_probs
+    rows = np.argsort(-cand.max(axis=1))[:width]
+    token = cand[rows].argmax(axis=1)
+    return rows, token, cand[rows, token]
+
+
+def beam_wrong_score(transform):
+    def answer(scores, log_probs, width):
+        beam, token, new = beam_step_reference(scores, log_probs, width)
+        return beam, token, transform(new, log_probs[beam, token])
+    return answer
+
+
 @pytest.mark.parametrize("label, answer", [
+    ("seqmod-beam-step", beam_step_reference),
+    ("seqmod-beam-step", beam_step),
+    ("seqmod-beam-step", lambda s, lp, k: tuple(np.asarray(a, np.float32) if i == 2 else a
+                                                for i, a in enumerate(beam_step(s, lp, k)))),
     ("seqmod-pad-batch", pad_batch),
     ("seqmod-bag-of-words", bag_of_words_reference),
     ("seqmod-year-position", year_position_reference),
@@ -64,6 +98,19 @@ def test_reference_answers_pass_and_stubs_are_not_attempted(label, answer):
     ("seqmod-bag-of-words", lambda i, m, V: (bag_of_words_reference(i, m, V) > 0).astype(float), "how often"),
     ("seqmod-year-position", lambda p, m: p.argmax(axis=0), "padded step"),
     ("seqmod-greedy-caption", greedy_no_stop, "after <eos>"),
+    ("seqmod-beam-step", lambda s, lp, k: beam_ranked(s, lp, k, lambda s, lp: lp), "alone"),
+    ("seqmod-beam-step", lambda s, lp, k: beam_ranked(s, lp, k, lambda s, lp: -(s[:, None] + lp)),
+     "worst"),
+    ("seqmod-beam-step", lambda s, lp, k: beam_ranked(s, lp, k, lambda s, lp: s[:, None] * lp),
+     "log-probabilities add"),
+    ("seqmod-beam-step", lambda s, lp, k: tuple(a[::-1] for a in beam_step_reference(s, lp, k)),
+     "best first"),
+    ("seqmod-beam-step", beam_best_per_sequence, "best token of each sequence"),
+    ("seqmod-beam-step", beam_wrong_score(lambda new, last: np.exp(new)), "probabilities"),
+    ("seqmod-beam-step", beam_wrong_score(lambda new, last: last), "add the sequence's score"),
+    ("seqmod-beam-step", lambda s, lp, k: beam_step_reference(s, lp, k)[1::-1] + (
+        beam_step_reference(s, lp, k)[2],), "swapped"),
+    ("seqmod-beam-step", lambda s, lp, k: beam_step_reference(s, lp, k)[:2], "three arrays"),
 ])
 def test_usual_mistakes_get_specific_feedback(label, answer, words):
     result = check(label, answer, quiet=True)

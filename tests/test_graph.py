@@ -157,7 +157,36 @@ def test_backward_resets_gradients_between_calls():
 def test_equations_lists_forward_pass():
     x, w = g.variable(np.ones(2), "x"), g.parameter(np.ones(2), "w")
     y_hat = g.sigmoid(g.add(g.dot(x, w), g.parameter(0.0, "b")), name="ŷ")
-    assert g.equations(y_hat) == ["u^(1) = dot(x, w)", "u^(2) = +(u^(1), b)", "ŷ = σ(u^(2))"]
+    assert g.equations(y_hat) == ["u⁽¹⁾ = dot(x, w)", "u⁽²⁾ = u⁽¹⁾ + b", "ŷ = σ(u⁽²⁾)"]
+
+
+def test_equations_write_products_and_named_scripts_readably():
+    w, lam = g.parameter(np.ones(2), "w"), g.constant(0.1, "λ")
+    penalty = g.mul(lam, g.sum(g.square(w)), name="J_2")
+    assert g.equations(penalty) == ["u⁽¹⁾ = sqr(w)", "u⁽²⁾ = sum(u⁽¹⁾)", "J₂ = λ × u⁽²⁾"]
+
+
+def test_checks_run_before_forward_which_is_the_math_alone():
+    """Operation.apply calls check (the errors) before forward (the math), so forward and
+    backward hold no argument checks (the chapter shows Mul as it is)."""
+    import inspect
+
+    for op in (g.Add, g.Sub, g.Mul, g.MatMul, g.Dot, g.MatVec, g.Log, g.SoftmaxCrossEntropy):
+        assert "raise" not in inspect.getsource(op.forward), op
+        assert "_check" not in inspect.getsource(op.forward), op
+    assert "raise" not in inspect.getsource(g.Variable._backward)
+    with pytest.raises(ValueError, match="do not broadcast"):
+        g.mul(g.variable(np.ones(2)), g.variable(np.ones(3)))
+    with pytest.raises(ValueError, match="inner dimensions"):
+        g.matmul(g.variable(np.ones((2, 3))), g.variable(np.ones((2, 3))))
+    with pytest.raises(ValueError, match="positive"):
+        g.log(g.variable(np.array([1.0, -1.0])))
+
+
+def test_unrolled_rnn_names_the_per_step_losses_J_t():
+    params, local = rnnlib.init_rnn(2, 3, 4, seed=0), np.random.default_rng(1)
+    net = g.unroll_rnn(params, local.normal(size=(3, 2)), local.integers(0, 4, size=3))
+    assert [node.name for node in net.L] == ["J_1", "J_2", "J_3"]
 
 
 def hand_rnn_loss(params, x, y, h0, activation):
@@ -294,7 +323,7 @@ def test_draw_fits_the_column_and_shows_shared_parameters_once():
     for name in ("W", "U", "b", "V", "c", "J"):
         assert texts.count(name) == 1, name                 # one shared node each
     for t in (1, 2, 3):
-        assert f"h({t})" in texts and f"x({t})" in texts and f"L({t})" in texts
+        assert f"h({t})" in texts and f"x({t})" in texts and f"J{t}" in texts   # J_t
 
 
 def test_draw_bad_arguments_name_the_argument():

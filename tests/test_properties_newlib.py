@@ -709,7 +709,7 @@ PLAIN = {
                       "_make_lookahead"],
     "metrics": ["_per_step_loss", "_perplexity", "_bits_per_character", "_uniform_perplexity",
                 "_uniform_bits", "_step_accuracy", "_nrmse"],
-    "beam_search": ["_beam_search", "_encoder_decoder_beam_search", "_vector_decoder_beam_search",
+    "beam_search": ["_beam_step", "_beam_search", "_encoder_decoder_beam_search", "_vector_decoder_beam_search",
                     "_sequence_logprob"],
     "reservoir": ["_init_reservoir", "_init_leaky", "_leaky_states", "_reservoir_states",
                   "_leaky_forward", "_leaky_backward", "_fit_readout", "_esn_predict",

@@ -78,8 +78,8 @@ def unrolled_graph(T=3, outputs=True):
     steps = (f"each step t computes a(t) = b + W h(t-1) + U x(t) with two matmul operations and "
              f"a sum, then h(t) = tanh(a(t))")
     if outputs:
-        steps += ", o(t) = c + V h(t) and the loss L(t) of o(t) against the target y(t); a sum "
-        steps += "of L(1) to L(%d) gives J" % T
+        steps += (", o(t) = c + V h(t) and the per-step loss J_t of o(t) against the target "
+                  "y(t); a sum of J_1 to J_%d gives J" % T)
     alt = (f"The RNN unrolled for T = {T} steps as one computational graph, laid out from the "
            f"inputs x(1) to x({T}) at the bottom upward, one column per step: {steps}. The "
            f"parameters {params} are single shared nodes in a column at the left; from each "

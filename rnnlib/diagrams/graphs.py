@@ -141,6 +141,7 @@ def _specs(outputs, show_grads, compact):
 
 # ------------------------------------------------------------------------------ layouts
 _STEP = __import__("re").compile(r"\^\((\d+)\)")
+_LOSS_STEP = __import__("re").compile(r"[JL]_(\d+)")        # the per-step loss J_t
 
 
 def _steps(specs, edges):
@@ -149,6 +150,8 @@ def _steps(specs, edges):
     step = {}
     for key, sp in specs.items():
         m = _STEP.search(sp.label) if sp.role not in ("operation", "value") else None
+        if m is None and sp.role == "loss":
+            m = _LOSS_STEP.fullmatch(sp.label)
         step[key] = int(m.group(1)) if m else None
     if not any(sp.role == "hidden" and step[key] is not None for key, sp in specs.items()):
         return {key: None for key in specs}          # not an unrolled network: no steps

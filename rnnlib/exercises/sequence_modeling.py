@@ -5,6 +5,7 @@
   forgets word order).
 * ``seqmod-year-position``: read the year's position off per-step probabilities, among real steps.
 * ``seqmod-greedy-caption``: greedy decoding from a single vector (one to many).
+* ``seqmod-beam-step``: one step of beam search, the top-k extensions by summed log-probability.
 * ``seqmod-four-needs`` (written): which of the four needs each application uses.
 
 Each checker compares the answer with the reference implementation in rnnlib on fixed and fresh
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import beam_search as _bs
 from .. import data as _data
 from .. import seq2seq as _s2s
 from . import Case, Checker, Mistake, as_array, compare, describe, exercise, first_match, is_sequence, register
@@ -270,3 +272,113 @@ class GreedyCaption(Checker):
 
 register("seqmod-four-needs", chapter=CHAPTER, points=1, kind="written",
          title="The four needs in each application")
+
+
+# ----------------------------------------------------------------------------------------------
+# One step of beam search
+# ----------------------------------------------------------------------------------------------
+def beam_step_reference(scores, log_probs, width):
+    """(beam, token, new_score), each (width,), best first: the library's _beam_step for one
+    example."""
+    beam, token, new = _bs._beam_step(scores[None, :], log_probs[None, :, :], width)
+    return beam[0], token[0], new[0]
+
+
+def _beam_case(rng, n, C, width, dtype, context):
+    o = 1.5 * rng.standard_normal((n, C))                              # (n, C) logits
+    o -= o.max(axis=1, keepdims=True)
+    log_probs = o - np.log(np.exp(o).sum(axis=1, keepdims=True))       # (n, C) log softmax
+    scores = -np.sort(rng.uniform(0.0, 2.5, n))                        # (n,) a sorted beam
+    return Case(context, (scores.astype(dtype), log_probs.astype(dtype), width))
+
+
+def _beam_step_cases(rng):
+    fixed = np.random.default_rng(0)
+    cases = [_beam_case(fixed, n, C, k, dtype, f"n={n} sequences, C={C} tokens, width={k}{note}")
+             for n, C, k, dtype, note in ((3, 4, 3, np.float64, ""),
+                                          (2, 3, 4, np.float64, " (width > n)"),
+                                          (1, 5, 3, np.float64, " (the first step: one sequence)"),
+                                          (4, 6, 2, np.float32, ", float32"))]
+    for _ in range(3):
+        n, C = int(rng.integers(1, 5)), int(rng.integers(2, 8))
+        k = int(rng.integers(1, min(n * C, 6) + 1))
+        cases.append(_beam_case(rng, n, C, k, np.float64, f"n={n}, C={C}, width={k} (random)"))
+    return cases
+
+
+@exercise("seqmod-beam-step", chapter=CHAPTER, points=2, answer_name="beam_step",
+          title="One step of beam search")
+class BeamStep(Checker):
+    """answer(scores (n,), log_probs (n, C), width) -> (beam, token, new_score), each (width,),
+    best first (any sequence of three)."""
+
+    references = ("rnnlib.beam_search._beam_step", "rnnlib.beam_search._beam_search",
+                  "rnnlib.beam_search.beam_search",
+                  "rnnlib.exercises.sequence_modeling.beam_step_reference")
+
+    def cases(self, rng):
+        return _beam_step_cases(rng)
+
+    def judge(self, case, observed):
+        scores, log_probs, width = case.args
+        n, C = log_probs.shape
+        context = case.context
+        beam_ref, token_ref, new_ref = beam_step_reference(scores, log_probs, width)
+        out = observed.get("returned")
+        if not is_sequence(out, 3):
+            raise Mistake(f"beam_step should return three arrays (beam, token, new_score) as a "
+                          f"tuple or a list, got {describe(out)}")
+        beam = as_array(out[0], "your beam indices", context)
+        token = as_array(out[1], "your tokens", context)
+        new = as_array(out[2], "your new scores", context)
+        for name, got in (("beam indices", beam), ("tokens", token), ("new scores", new)):
+            if got.shape != (width,):
+                hint = (" It looks like one extension per sequence: all n * C candidates compete, "
+                        "so a sequence may keep several extensions (and another none)."
+                        if got.shape == (n,) and n < width else "")
+                raise Mistake(f"your {name} have shape {got.shape} ({context}); return one entry "
+                              f"per kept candidate, shape (width,) = ({width},).{hint}")
+        got = [(int(i), int(j)) for i, j in zip(beam, token)]
+        ref = [(int(i), int(j)) for i, j in zip(beam_ref, token_ref)]
+        if got != ref:
+            cand = scores[:, None] + log_probs                          # (n, C)
+            alone = np.argsort(-log_probs.ravel(), kind="stable")[:width]
+            product = np.argsort(-(scores[:, None] * log_probs).ravel(), kind="stable")[:width]
+            worst = np.argsort(cand.ravel(), kind="stable")[:width]
+            per_row = [(i, int(np.argmax(cand[i]))) for i in np.argsort(-cand.max(axis=1))[:width]]
+            pairs = lambda flat: [(int(f // C), int(f % C)) for f in flat]     # noqa: E731
+            if sorted(got) == sorted(ref):
+                raise Mistake(f"you kept the right {width} candidates but not best first "
+                              f"({context}): sort them by their new score, highest first.")
+            if got == [(j, i) for i, j in ref]:
+                raise Mistake(f"your beam indices and tokens are swapped ({context}): return "
+                              "(beam, token, new_score), beam = the sequence a candidate extends.")
+            if n > 1 and got == pairs(alone):
+                raise Mistake(f"you ranked the tokens by log_probs alone ({context}): a candidate's "
+                              "score is the whole sequence's, scores[i] + log_probs[i, j].")
+            if got in (pairs(worst), pairs(product)):
+                raise Mistake(f"you kept the {width} worst candidates ({context}): a higher "
+                              "log-probability is better, so sort by -score (np.argsort(-cand)). "
+                              "(Multiplying scores by log_probs ranks them this way too: "
+                              "probabilities multiply, so log-probabilities add.)")
+            if width <= n and got == per_row:
+                raise Mistake(f"you kept only the best token of each sequence ({context}): all "
+                              f"n * C = {n * C} candidates compete, so one sequence may keep "
+                              "two extensions and another none.")
+            flat_ref = [i * C + j for i, j in ref]
+            if got == [(f // n, f % n) for f in flat_ref] or any(i >= n or j >= C for i, j in got):
+                raise Mistake(f"your beam indices and tokens are not read off the flat index "
+                              f"correctly ({context}): with log_probs of shape "
+                              f"(n, C) = {(n, C)} the flat index f of scores[i] + log_probs[i, j] "
+                              "is i * C + j, so i, j = divmod(f, C).")
+            raise Mistake(f"your candidates {got} differ from the best ones {ref} ({context}): "
+                          "rank all n * C sums scores[i] + log_probs[i, j] and keep the best "
+                          "width.")
+        last = log_probs[beam_ref, token_ref]                           # (width,)
+        if np.allclose(new, np.exp(new_ref), rtol=1e-4):
+            raise Mistake(f"your new scores are probabilities ({context}): keep them as "
+                          "log-probabilities, scores[i] + log_probs[i, j].")
+        if np.allclose(new, last, rtol=1e-4) and not np.allclose(new_ref, last, rtol=1e-4):
+            raise Mistake(f"your new scores are the last token's log-probability only ({context}): "
+                          "add the sequence's score, scores[i] + log_probs[i, j].")
+        compare(new, new_ref, name="your new scores", context=context, dtype=log_probs.dtype)
