@@ -271,6 +271,36 @@ def beam_step(scores, log_probs, width):
 
 SOLUTIONS["seqmod-beam-step"] = (beam_step_reference, beam_step)
 
+
+# "Where recurrence went"
+def _attend_library(s, H, W_a):
+    from rnnlib.attention import _attend
+    weights, context = _attend(s[None], H, H @ W_a.T, None)
+    return weights[0], context[0]
+
+
+def _attend_by_hand(s, H, W_a):
+    e = np.stack([np.sum(s * (H[j] @ W_a.T), axis=1) for j in range(H.shape[0])], axis=1)
+    a = np.exp(e - e.max(axis=1, keepdims=True))
+    a /= a.sum(axis=1, keepdims=True)                                  # (B, T_x)
+    return a, sum(a[:, j:j + 1] * H[j] for j in range(H.shape[0]))
+
+
+def _scan_by_hand(lam, u):
+    h = [np.zeros(u.shape[1], dtype=np.result_type(lam, u))]
+    for u_t in u:
+        h.append(lam * h[-1] + u_t)
+    return np.stack(h)
+
+
+SOLUTIONS.update({
+    "where-attend": (_attend_library, _attend_by_hand),
+    "where-combine": (None, lambda first, second: (second[0] * first[0],
+                                                   second[0] * first[1] + second[1])),
+    "where-scan": (lambda lam, u: rnnlib.linear_recurrence.linear_recurrence_scan(lam, u),
+                   _scan_by_hand),
+})
+
 CODE = sorted(e.label for e in ex.list_exercises(kind="code"))
 VALUE = {e.label for e in ex.list_exercises(kind="code") if e.answer_kind == "value"}
 ONE_CASE = VALUE | {"graphs-receives-gradient"}
