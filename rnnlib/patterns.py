@@ -17,11 +17,11 @@ its own previous prediction (one-hot of the argmax, or the distribution y_hat^(t
 
 Pattern 3, recurrence between hidden units, read the whole sequence, then a single output:
 
-    a^(t) = b + W h^(t-1) + U x^(t),   h^(t) = tanh(a^(t))          for t = 1..tau
-    o = c + V h^(tau),   y_hat = softmax(o),   J = -log y_hat[y]      (averaged over the batch)
+    a^(t) = b + W h^(t-1) + U x^(t),   h^(t) = tanh(a^(t))          for t = 1..T_b
+    o = c + V h^(T_b),   y_hat = softmax(o),   J = -log y_hat[y]      (averaged over the batch)
 
-With a mask, tau is each sequence's last real step (padded steps leave h unchanged).
-The loss reaches the recurrence only at h^(tau):  dJ/dh^(tau) = V^T (y_hat - onehot(y)) / B.
+With a mask, T_b is each sequence's last real step (padded steps leave h unchanged).
+The loss reaches the recurrence only at h^(T_b):  dJ/dh^(T_b) = V^T (y_hat - onehot(y)) / B.
 
 The hidden recurrence alone, without outputs (``recurrence_forward`` / ``recurrence_backward``),
 is shared by pattern 3, the deep RNNs (rnnlib.deep) and the encoder-decoder (rnnlib.seq2seq):
@@ -509,7 +509,7 @@ class SeqToOneCache:
     h: np.ndarray               # (T+1, B, m)
     a: np.ndarray               # (T, B, m)
     mask: Optional[np.ndarray]  # (T, B) bool or None
-    last: np.ndarray            # (B,) int: tau, each sequence's last real step (h[tau] is read)
+    last: np.ndarray            # (B,) int: T_b, each sequence's last real step (h[T_b] is read)
     o: np.ndarray               # (B, C)
     y_hat: np.ndarray           # (B, C)
     activation: str
@@ -520,7 +520,7 @@ class SeqToOneCache:
 
 
 def _last_real_step(mask, T, B):
-    """tau (B,): the 1-based step of each sequence's last True in mask (T
+    """T_b (B,): the 1-based step of each sequence's last True in mask (T
     without a mask). Arguments are checked by `last_real_step`."""
     if mask is None:
         return np.full(B, T, dtype=np.int64)                   # (B,)
@@ -534,7 +534,7 @@ def _check_every_sequence_real(mask, name="mask"):
 
 
 def last_real_step(mask, T, B):
-    """tau (B,) int: the index t (1-based, so h[tau] is its state) of each sequence's last real step."""
+    """T_b (B,) int: the index t (1-based, so h[T_b] is its state) of each sequence's last real step."""
     T = check_positive_int("T", T)
     B = check_positive_int("B", B)
     mask = check_mask(mask, T, B)
@@ -544,13 +544,13 @@ def last_real_step(mask, T, B):
 
 def _seq_to_one_forward(params, x, h0, mask, activation):
     """Pattern 3: the recurrence over the sequence, then one output read at
-    each sequence's last real step tau. Arguments are checked by
+    each sequence's last real step T_b. Arguments are checked by
     `seq_to_one_forward`."""
     W, U, V, b, c = (params[k] for k in ("W", "U", "V", "b", "c"))
     T, B, _ = x.shape
     rec = _recurrence_forward(W, U, b, x, h0, mask, activation)  # h (T+1, B, m)
-    last = _last_real_step(mask, T, B)                         # (B,) tau
-    h_last = rec.h[last, np.arange(B)]                         # (B, m) h^(tau)
+    last = _last_real_step(mask, T, B)                         # (B,) T_b
+    h_last = rec.h[last, np.arange(B)]                         # (B, m) h^(T_b)
     o = h_last @ V.T + c                                       # (B, C)
     y_hat = _softmax(o)                                         # (B, C)
     return SeqToOneCache(x, rec.h, rec.a, mask, last, o, y_hat, activation,
@@ -565,7 +565,7 @@ def _check_seq_to_one(params, x, h0, mask, activation):
 
 
 def seq_to_one_forward(params, x, h0=None, mask=None, activation="tanh"):
-    """Pattern 3: h^(t) = act(b + W h^(t-1) + U x^(t)) over the sequence, then o = c + V h^(tau).
+    """Pattern 3: h^(t) = act(b + W h^(t-1) + U x^(t)) over the sequence, then o = c + V h^(T_b).
 
     params: W (m, m), U (m, d), V (C, m), b (m,), c (C,) (the shapes of init_rnn).
     x (T, B, d); h0 (B, m), (m,) or None; mask (T, B) or None.
@@ -580,23 +580,23 @@ def seq_to_one_forward(params, x, h0=None, mask=None, activation="tanh"):
 
 def _seq_to_one_dh(V, y_hat, y, last, T):
     """dJ/dh^(t) from the single output: V^T (y_hat_b - onehot(y_b)) / B at
-    tau_b, zero elsewhere. Arguments are checked by `seq_to_one_dh`."""
+    T_b, zero elsewhere. Arguments are checked by `seq_to_one_dh`."""
     B, C = y_hat.shape
     do = y_hat.copy()                                          # (B, C)
     do[np.arange(B), y] -= 1                                   # - onehot(y)
     do /= B                                                    # (B, C) dJ/do
     dh = np.zeros((T, B, V.shape[1]), dtype=y_hat.dtype)       # (T, B, m)
-    dh[last - 1, np.arange(B)] = do @ V                        # (B, m) at tau_b
+    dh[last - 1, np.arange(B)] = do @ V                        # (B, m) at T_b
     return dh
 
 
 def seq_to_one_dh(V, y_hat, y, last, T):
     """dJ/dh^(t) from the single output, for J = (1/B) sum_b -log y_hat_b[y_b]:
 
-        dJ/dh^(tau_b) = V^T (y_hat_b - onehot(y_b)) / B   at each sequence's last real step,
+        dJ/dh^(T_b) = V^T (y_hat_b - onehot(y_b)) / B   at each sequence's last real step,
         dJ/dh^(t)     = 0                                  at every other step.
 
-    V (C, m); y_hat (B, C); y (B,) int; last (B,) the steps tau (1-based); T the number of steps.
+    V (C, m); y_hat (B, C); y (B,) int; last (B,) the steps T_b (1-based); T the number of steps.
     Returns dh (T, B, m), indexed like h[1:].
     """
     T = check_positive_int("T", T)
@@ -615,12 +615,12 @@ def seq_to_one_dh(V, y_hat, y, last, T):
 
 def _seq_to_one_backward(params, cache, y):
     """Pattern 3's loss and gradients: dJ/do = (y_hat - onehot(y)) / B, then
-    BPTT from dJ/dh^(tau). Arguments are checked by `seq_to_one_backward`."""
+    BPTT from dJ/dh^(T_b). Arguments are checked by `seq_to_one_backward`."""
     W, U, V = params["W"], params["U"], params["V"]
     T, B, _ = cache.x.shape
     weight = np.full(B, 1 / B, dtype=cache.o.dtype)            # (B,) 1/B
     loss, do = _cross_entropy(cache.o, y, weight)               # do (B, C)
-    h_last = cache.h[cache.last, np.arange(B)]                 # (B, m) h^(tau)
+    h_last = cache.h[cache.last, np.arange(B)]                 # (B, m) h^(T_b)
     dh = _seq_to_one_dh(V, cache.y_hat, y, cache.last, T)      # (T, B, m)
     rec = RecurrenceCache(cache.x, cache.h, cache.a, cache.mask,
                           cache.activation)
@@ -636,7 +636,7 @@ def seq_to_one_backward(params, cache, y):
     """Loss and gradients of pattern 3; y (B,) int, one class per sequence.
 
         J = (1/B) sum_b -log y_hat_b[y_b],   dJ/do = (y_hat - onehot(y)) / B
-        dJ/dV = dJ/do^T h^(tau),  dJ/dc = sum_b dJ/do,  then BPTT from dJ/dh^(tau) (seq_to_one_dh).
+        dJ/dV = dJ/do^T h^(T_b),  dJ/dc = sum_b dJ/do,  then BPTT from dJ/dh^(T_b) (seq_to_one_dh).
 
     Returns (loss, grads) keyed W, U, V, b, c and h0.
     """

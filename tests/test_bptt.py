@@ -477,7 +477,46 @@ def test_memory_checker_recognises_mistakes(mistake, words):
         assert result.status == "failed" and words in result.feedback, result.feedback
 
 
-@pytest.mark.parametrize("label", ["rnn-step-backward", "bptt-loop", "tk-contribution", "bptt-memory"])
+def perplexity_answer(J, T, *, per_step=True, bits_unit=np.log(2), swap=False, ppl_base=np.e):
+    """(perplexity, bits) from rnnlib's J (a sum over T steps), written out, with a usual mistake:
+    bits_unit is what L is divided by (ln 2 is right), ppl_base what is raised to L (e is right)."""
+    L = J / T if per_step else J
+    result = (float(ppl_base ** L), L / bits_unit)
+    return result[::-1] if swap else result
+
+
+@pytest.mark.parametrize("mistake,words", [
+    ({}, None),
+    ({"per_step": False}, "divide by T"),
+    ({"bits_unit": 1.0}, "L / ln 2"),
+    ({"bits_unit": np.log(10)}, "not by ln 10"),
+    ({"ppl_base": 2}, "mixes the bases"),
+    ({"swap": True}, "swapped"),
+])
+def test_perplexity_checker_recognises_mistakes(mistake, words):
+    result = check("bptt-perplexity", lambda J, T: perplexity_answer(J, T, **mistake), quiet=True)
+    if words is None:
+        assert result.passed, result.feedback
+    else:
+        assert result.status == "failed" and words in result.feedback, result.feedback
+
+
+def test_perplexity_checker_accepts_the_library_and_a_list():
+    from rnnlib import metrics as M
+
+    def library(J, T):
+        L = M.per_step_loss(J, T=T)
+        return M.perplexity(L), M.bits_per_character(L)
+
+    assert check("bptt-perplexity", library, quiet=True).passed
+    assert check("bptt-perplexity", lambda J, T: list(library(J, T)), quiet=True).passed
+    # the uniform guess over 86 characters, the fixed first case: perplexity 86, log2 86 bits
+    J = 25 * np.log(86)
+    assert np.isclose(library(J, 25)[0], 86) and np.isclose(library(J, 25)[1], np.log2(86))
+
+
+@pytest.mark.parametrize("label", ["rnn-step-backward", "bptt-loop", "tk-contribution", "bptt-memory",
+                                   "bptt-perplexity"])
 def test_checkers_report_stub_and_garbage(label):
     def stub(*args):
         raise NotImplementedError()
@@ -493,7 +532,7 @@ def test_exercises_are_registered():
 
     labels = {e.label: e.kind for e in list_exercises(chapter="bptt")}
     assert labels == {"rnn-step-backward": "code", "bptt-loop": "code", "tk-contribution": "code",
-                      "bptt-memory": "code", "truncation-bias": "written"}
+                      "bptt-memory": "code", "bptt-perplexity": "code", "truncation-bias": "written"}
 
 
 # ------------------------------------------------------------------ the benchmark compares like with like

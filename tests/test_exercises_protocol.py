@@ -19,7 +19,7 @@ import pytest
 
 import rnnlib
 import rnnlib.exercises as ex
-from rnnlib import data, deep, dynamics, graph as g, patterns, seq2seq
+from rnnlib import bidirectional, data, deep, dynamics, graph as g, metrics, patterns, seq2seq
 from rnnlib.bptt import bptt_contributions, bptt_memory_bytes
 from rnnlib.exercises import check, judge_observations, make_cases, observe_case
 from rnnlib.exercises.computational_graphs import LEAVES, monitor_graph, squared_error_graph
@@ -117,6 +117,17 @@ def contribution(params, cache, y, t, k):
 
 def memory_minimal(T, B, m, d, C, dtype):
     return np.dtype(dtype).itemsize * (T * B * d + (T + 1) * B * m + T * B * C)
+
+
+def bidirectional_outputs(p, x):
+    T, B, _ = x.shape
+    m = p["Wh"].shape[0]
+    h, g = np.zeros((T + 2, B, m)), np.zeros((T + 2, B, m))           # h[0] = 0, g[T+1] = 0
+    for t in range(1, T + 1):
+        h[t] = np.tanh(p["bh"] + h[t - 1] @ p["Wh"].T + x[t - 1] @ p["Uh"].T)
+    for t in range(T, 0, -1):
+        g[t] = np.tanh(p["bg"] + g[t + 1] @ p["Wg"].T + x[t - 1] @ p["Ug"].T)
+    return np.concatenate([h[1:T + 1], g[1:T + 1]], axis=2) @ p["V"].T + p["c"]
 
 
 def teacher_forcing(y, C):
@@ -232,6 +243,9 @@ SOLUTIONS = {
     "patterns-seq-to-one-dh": (patterns.seq_to_one_dh, seq_to_one_dh),
     "patterns-shortest-path": (lambda k, depth, skip: deep.hidden_path(k, transition_depth=depth, skip=skip),
                                lambda k, depth, skip: k if skip else depth * k),
+    "patterns-bidirectional": (lambda p, x: bidirectional.bidirectional_forward(p, x).o, bidirectional_outputs),
+    "bptt-perplexity": (lambda J, T: (metrics.perplexity(J / T), metrics.bits_per_character(J / T)),
+                        lambda J, T: (math.exp(J / T), J / T / math.log(2))),
     "jacobian-product": (lambda p, c, t, k: hidden_jacobians(p, c)[t, k], jacobian_product),
     "clip-grad-norm": (rnnlib.clip_grad_norm, clip),
     "predict-vanishing": (None, {"A", "B", "F"}),

@@ -7,6 +7,8 @@ Labels (the sphinx-exercise label is ``ex-bptt-<label>``):
 * ``bptt-loop``          implement BPTT for a whole sequence, ``(params, cache, y) -> (loss, grads)``;
 * ``tk-contribution``    compute one (t, k) term of dJ/dU by hand;
 * ``bptt-memory``        the bytes of BPTT's cache, ``bptt_memory(T, B, m, d, C, dtype) -> int``;
+* ``bptt-perplexity``    perplexity and bits per character from rnnlib's loss,
+  ``perplexity_and_bits(J, T) -> (perplexity, bits)``;
 * ``truncation-bias``    (written) why truncated BPTT's gradient is biased.
 
 Each checker compares with rnnlib's reference on fixed and fresh random cases and recognises the usual
@@ -432,6 +434,66 @@ class Memory(Checker):
             raise Mistake(hint)
         raise Mistake(f"your estimate is {out} bytes ({context}). BPTT needs x, h (with h^(0)) and y_hat: "
                       f"{minimal} bytes; the cache rnn_forward keeps (also a and o) holds {kept} bytes.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise: perplexity and bits per character
+# ----------------------------------------------------------------------------------------------
+@exercise("bptt-perplexity", chapter=CHAPTER, points=1, answer_name="perplexity_and_bits",
+          title="Perplexity and bits per character")
+class Perplexity(Checker):
+    """answer(J, T) -> (perplexity, bits per character), any sequence of two numbers: J is rnnlib's
+    loss of one batch (the sum over T steps of the batch-mean cross entropy, in nats), so the mean
+    loss per character is L = J / T, the perplexity exp(L) and the bits per character L / ln 2."""
+
+    references = ("rnnlib.metrics.perplexity", "rnnlib.metrics._perplexity",
+                  "rnnlib.metrics.bits_per_character", "rnnlib.metrics._bits_per_character",
+                  "rnnlib.metrics.per_step_loss", "rnnlib.metrics._per_step_loss")
+
+    def cases(self, rng):
+        cases = [Case(f"J={J:.4g}, T={T}", (float(J), T))
+                 for J, T in ((25 * np.log(86), 25), (57.4, 25), (0.0, 10), (3.0, 1), (12.5, 50))]
+        for _ in range(3):
+            T = int(rng.integers(1, 101))
+            J = float(T * rng.uniform(0.05, 6.0))
+            cases.append(Case(f"J={J:.4g}, T={T} (random)", (J, T)))
+        return cases
+
+    def judge(self, case, observed):
+        J, T = case.args
+        context = case.context
+        got = observed.get("returned")
+        if not is_sequence(got, 2) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                              for v in got):
+            raise Mistake(f"return two numbers, (perplexity, bits per character), as a tuple or a list "
+                          f"({context}); got {describe(got)}")
+        ppl, bits = (float(v) for v in got)
+        L = J / T                                                            # nats per character
+        expected = (float(np.exp(L)), L / np.log(2))
+
+        def near(value, target):
+            return bool(np.isclose(value, target, rtol=1e-7, atol=1e-9))
+
+        if near(ppl, expected[0]) and near(bits, expected[1]):
+            return
+        if near(ppl, expected[1]) and near(bits, expected[0]) and not near(*expected):
+            raise Mistake(f"({context}) the two numbers are swapped: return (perplexity, bits).")
+        if T > 1 and (near(bits, J / np.log(2)) or (np.isfinite(ppl) and near(ppl, float(np.exp(min(J, 700)))))):
+            raise Mistake(f"({context}) J sums the loss over the T = {T} steps: divide by T first, "
+                          f"L = J / T is the mean loss per character.")
+        if near(bits, L) and not near(L, expected[1]):
+            raise Mistake(f"({context}) L = J / T is in nats (natural log); bits per character are "
+                          f"L / ln 2.")
+        if near(bits, L / np.log(10)) and L > 0:
+            raise Mistake(f"({context}) bits are base-2: divide L by ln 2, not by ln 10.")
+        if near(ppl, 2 ** L) and L > 0:
+            raise Mistake(f"({context}) the perplexity is e^L for L in nats (equal to 2^bits); yours is "
+                          f"2^L, which mixes the bases.")
+        if not near(ppl, expected[0]):
+            raise Mistake(f"({context}) your perplexity is {ppl:.6g}, expected {expected[0]:.6g} "
+                          f"(exp of the mean loss per character, J / T).")
+        raise Mistake(f"({context}) your bits per character are {bits:.6g}, expected {expected[1]:.6g} "
+                      f"(the mean loss per character J / T, divided by ln 2).")
 
 
 register("truncation-bias", chapter=CHAPTER, kind="written", points=1,

@@ -6,6 +6,8 @@
   hidden states, nonzero only at each sequence's last real step.
 * ``patterns-shortest-path``: the shortest path between h^(t) and h^(t+k) in a deep-transition RNN,
   with and without skip connections.
+* ``patterns-bidirectional``: the bidirectional RNN's forward pass, a forward and a backward RNN
+  whose states at each step are concatenated for the output.
 * ``patterns-exposure-bias`` (written): why free running is worse than teacher forcing, and remedies.
 """
 from __future__ import annotations
@@ -14,9 +16,11 @@ import numbers
 
 import numpy as np
 
+from .. import bidirectional as _bidirectional
 from .. import deep as _deep
 from .. import patterns as _patterns
-from . import Case, Checker, Mistake, call, compare, describe, exercise, first_match, register, snapshot
+from . import (Case, Checker, Mistake, call, changed_argument, compare, describe, exercise, first_match,
+               register, snapshot)
 
 CHAPTER = "design_patterns"
 
@@ -30,8 +34,10 @@ PICK_ANSWERS = {
     "tagging": (1, "every word needs a tag that depends on the words before it: an output at every "
                    "step, with the hidden state carrying the context, pattern 1."),
     "parallel": (2, "when the previous output carries everything the next step needs, pattern 2 "
-                    "suffices, and with teacher forcing its steps are independent, so training "
-                    "runs in parallel over time."),
+                    "suffices; it has no hidden-to-hidden recurrence, so with teacher forcing (the "
+                    "true previous labels as inputs) its steps are independent and training runs in "
+                    "parallel over time. Teacher forcing alone does not give that: a model with "
+                    "hidden-to-hidden recurrence stays sequential."),
     "echo": (1, "pattern 2 feeds back only the previous output, y^(t-1) = x^(t-3), which does not "
                 "tell what x^(t-2) was, so the output-to-hidden pattern 2 cannot do this; the hidden "
                 "state of pattern 1 can remember the last two inputs."),
@@ -142,9 +148,9 @@ def _dh_variants(V, y_hat, y, last, T):
          "(y_hat - onehot(y)) / B.", lambda: at(last - 1, do @ V)),
         ("the sign is flipped: dJ/do = y_hat - onehot(y), not onehot(y) - y_hat.", lambda: at(last - 1, -do @ V / B)),
         ("you put every sequence's gradient at the last step T: with a mask, sequence b's output "
-         "reads h^(tau_b), its last real step, so that is where its gradient goes.",
+         "reads h^(T_b), its last real step, so that is where its gradient goes.",
          lambda: at(np.full(B, T - 1), do @ V / B)),
-        ("off by one: dh is indexed like h[1:], so h^(tau) is dh[tau - 1].",
+        ("off by one: dh is indexed like h[1:], so h^(T_b) is dh[T_b - 1].",
          lambda: at(np.minimum(last, T - 1), do @ V / B)),
     ]
 
@@ -235,6 +241,114 @@ class ShortestPath(Checker):
             raise Mistake(f"({context}) count the edges between h^(t) and h^(t+1) on the graph: the "
                           f"transition has {depth} layer(s) of weights, one edge each.")
         raise Mistake(f"shortest_path_length({k}, {depth}, {skip}) returned {got}, expected {expected}.")
+
+
+# ----------------------------------------------------------------------------------------------
+# The bidirectional forward pass
+# ----------------------------------------------------------------------------------------------
+def _run(W, U, b, x, start=None):
+    """States of h^(t) = tanh(b + W h^(t-1) + U x^(t)) over x (T, B, d) in the order given: (T, B, m)."""
+    T, B, _ = x.shape
+    state = np.zeros((B, W.shape[0])) if start is None else start
+    states = []
+    for t in range(T):
+        state = np.tanh(b + state @ W.T + x[t] @ U.T)
+        states.append(state)
+    return np.stack(states)
+
+
+def _bidirectional_variants(params, x):
+    """(the right o, [(feedback, o of a usual mistake), ...]) in float64."""
+    p = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+    x = np.asarray(x, dtype=np.float64)
+    V, c = p["V"], p["c"]
+    h = _run(p["Wh"], p["Uh"], p["bh"], x)                              # (T, B, m) h^(1..T)
+    g_rev = _run(p["Wg"], p["Ug"], p["bg"], x[::-1])                    # g^(T), ..., g^(1)
+    g = g_rev[::-1]                                                     # (T, B, m) g^(1..T)
+    zeros = np.zeros_like(h[:1])
+
+    def out(first, second, bias=True):
+        return np.concatenate([first, second], axis=2) @ V.T + (c if bias else 0)
+
+    o = out(h, g)
+    variants = [
+        ("your backward RNN runs forwards in time: g^(t) must come from g^(t+1) and x^(t), starting "
+         "at step T from g^(T+1) = 0 (run the recurrence over x[::-1]).",
+         lambda: out(h, _run(p["Wg"], p["Ug"], p["bg"], x))),
+        ("you ran the backward RNN over x[::-1] but did not reverse its states back: its i-th state "
+         "is g^(T+1-i), so flip it ([::-1]) before pairing it with h^(t).", lambda: out(h, g_rev)),
+        ("off by one: step t pairs h^(t) with g^(t), but yours pairs it with g^(t+1).",
+         lambda: out(h, np.concatenate([g[1:], zeros]))),
+        ("off by one: step t pairs h^(t) with g^(t), but yours pairs h^(t-1) with g^(t).",
+         lambda: out(np.concatenate([zeros, h[:-1]]), g)),
+        ("the order of the concatenation: V reads [h^(t); g^(t)], the forward state first.",
+         lambda: out(g, h)),
+        ("you forgot the output bias c: o^(t) = c + V [h^(t); g^(t)].", lambda: out(h, g, bias=False)),
+        ("the backward RNN has its own parameters Wg, Ug, bg; yours reuses the forward RNN's.",
+         lambda: out(h, _run(p["Wh"], p["Uh"], p["bh"], x[::-1])[::-1])),
+        ("return the outputs o (the logits), not the probabilities softmax(o).",
+         lambda: np.exp(o - o.max(axis=2, keepdims=True))
+         / np.exp(o - o.max(axis=2, keepdims=True)).sum(axis=2, keepdims=True)),
+    ]
+    return o, variants
+
+
+def _bidirectional_case(context, T, B, d, m, C, dtype, seed):
+    rng = np.random.default_rng(seed)
+    params = _bidirectional.init_bidirectional(d, m, C, seed=seed)
+    params = {key: (value + 0.3 * rng.standard_normal(value.shape)).astype(dtype)
+              for key, value in params.items()}                          # biases nonzero
+    x = rng.standard_normal((T, B, d)).astype(dtype)                    # (T, B, d)
+    return Case(context, (params, x))
+
+
+BIDIRECTIONAL_CASES = (
+    ("T=5, B=3, d=2, m=4, C=3", 5, 3, 2, 4, 3, np.float64),
+    ("T=1, B=2, d=3, m=2, C=4", 1, 2, 3, 2, 4, np.float64),
+    ("T=6, B=1, d=4, m=3, C=2", 6, 1, 4, 3, 2, np.float64),
+    ("T=4, B=2, d=3, m=5, C=3, float32", 4, 2, 3, 5, 3, np.float32),
+)
+
+
+@exercise("patterns-bidirectional", chapter=CHAPTER, points=2, answer_name="bidirectional_outputs",
+          title="The bidirectional forward pass")
+class Bidirectional(Checker):
+    """answer(params, x) -> o (T, B, C): the forward RNN (Wh, Uh, bh) from h^(0) = 0, the
+    backward RNN (Wg, Ug, bg) from g^(T+1) = 0, o^(t) = c + V [h^(t); g^(t)], tanh, no mask."""
+
+    references = ("rnnlib.bidirectional.bidirectional_forward",
+                  "rnnlib.bidirectional._bidirectional_forward")
+
+    def cases(self, rng):
+        cases = [_bidirectional_case(context, T, B, d, m, C, dtype, 7 * T + B)
+                 for context, T, B, d, m, C, dtype in BIDIRECTIONAL_CASES]
+        for _ in range(3):
+            T, B, d, m, C = (int(v) for v in rng.integers(1, 7, size=5))
+            T, C = T + 1, C + 1
+            dtype = np.float32 if rng.random() < 0.3 else np.float64
+            name = ", float32" if dtype == np.float32 else ""
+            cases.append(_bidirectional_case(f"T={T}, B={B}, d={d}, m={m}, C={C}{name} (random)",
+                                             T, B, d, m, C, dtype, int(rng.integers(2 ** 31))))
+        return cases
+
+    def observe(self, returned, case, args):
+        return {"returned": snapshot(returned),
+                "changed": changed_argument(case.args, args, ("params", "x"))}
+
+    def judge(self, case, observed):
+        params, x = case.args
+        context = case.context
+        got, changed = observed.get("returned"), observed.get("changed")
+        if changed:
+            raise Mistake(f"your function changed its argument {changed} in place ({context}); "
+                          "keep the inputs unchanged.")
+        expected = _bidirectional.bidirectional_forward(params, x).o          # (T, B, C)
+        right, variants = _bidirectional_variants(params, x)
+        if isinstance(got, np.ndarray) and got.shape == expected.shape:
+            known = first_match(got, variants, unless=right)
+            if known:
+                raise Mistake(f"({context}) {known}")
+        compare(got, expected, name="your o", context=context, dtype=x.dtype)
 
 
 register("patterns-exposure-bias", chapter=CHAPTER, points=1, kind="written",
