@@ -14,22 +14,16 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
             '17 wider than 688 px or scrolling (14 code cell, 2 code block, 1 display equation); widest 932 px code cell in "Many to one: sentiment"',
         'fits_390':
             '6 wider than 358 px or scrolling (4 widget, 2 display equation); widest 846 px display equation in "One to many: captioning"',
-        'figure_text':
-            '1 figure(s) below 11 px, smallest 8.8 px: matplotlib image d8f66dbc681bdd061295afd25bc5cef9107469c05cc9d24c7d2e4062f1cdc807.png in …',
     },
     'book/computational_graphs': {
         'fits_1280':
             '10 wider than 688 px or scrolling (8 code cell, 1 code block, 1 display equation); widest 799 px code cell in "(b) Logistic regression, y^=σ(x⊤w+b)"',
         'fits_390':
             '8 wider than 358 px or scrolling (6 svg output, 1 display equation, 1 span); widest 761 px display equation in "The unrolled RNN is a graph with shared…"',
-        'raw_tex':
-            '1 found, e.g. \'u^(1) = dot(x, w) u^(2) = +(u^(1), b) ŷ = σ(…\' in "(b) Logistic regression, y^=σ(x⊤w+b)"; sections: (b) Logistic regression, y^=σ… (1)',
     },
     'book/recurrence': {
         'fits_1280':
             '8 wider than 688 px or scrolling (6 code cell, 1 code block, 1 widget); widest 987 px code cell in "The hidden-state dynamics widget"',
-        'fits_390':
-            '3 wider than 358 px or scrolling (2 widget, 1 svg output); widest 724 px widget in "The hidden-state dynamics widget"',
         'raw_tex':
             '2 found, e.g. \'one RNN step without outputs, $\\\\mathbf{h}^{(…\' in "A system driven by an input"; sections: A system driven by an input (2)',
         'figure_text':

@@ -78,6 +78,45 @@ def test_no_page_shows_a_traceback_or_a_dropped_output(book_html):
     assert not problems, "\n".join(problems)
 
 
+# The structures each chapter teaches with a drawing (issue 13's table, plus the sections that
+# came after the lecture, issue 19): the fewest SVG diagrams (rnnlib.diagrams) its page shows.
+EXPECTED_DIAGRAMS = {
+    "book/sequence_modeling": 4,      # many-to-one, one-to-many, aligned, encoder-decoder
+    "book/computational_graphs": 5,   # (a)-(d) and the unrolled RNN for T = 3
+    "book/recurrence": 3,             # folded beside unfolded, driven system, no outputs
+    "book/rnn_equations": 1,          # one step with every symbol and its shape
+    "book/design_patterns": 3,        # the three patterns, deep RNNs 1-3, bidirectional
+    "book/bptt": 1,                   # the paths from J_t back to every h^(k)
+    "book/exploding_vanishing": 2,    # the product of Jacobians, the skip's short path
+    "book/gated_cells": 2,            # the LSTM cell and the GRU cell
+    "book/recursive": 1,              # the tree
+    "book/where_recurrence_went": 2,  # attention, the scan
+}
+SVG_RE = re.compile(r'<svg[^>]*class="rnd[ "][^>]*>', re.S)
+
+
+def test_every_chapter_shows_its_diagrams_with_alt_text(book_html):
+    """Each chapter's page shows at least the diagrams of its structures, and every diagram
+    carries a text alternative (role="img" with an aria-label of a sentence, and a <title>)."""
+    problems = []
+    for entry, text in _built_pages(book_html):
+        entry = entry.removesuffix(".ipynb").removesuffix(".md")
+        figures = text.count('<figure class="rnd-fig')
+        if figures < EXPECTED_DIAGRAMS.get(entry, 0):
+            problems.append(f"{entry}: {figures} diagram(s), expected at least "
+                            f"{EXPECTED_DIAGRAMS[entry]}")
+        for match in SVG_RE.finditer(text):
+            tag = match.group(0)
+            label = re.search(r'aria-label="([^"]*)"', tag)
+            after = text[match.end():match.end() + 2000]
+            if 'role="img"' not in tag or not label or len(label.group(1).split()) < 4 \
+                    or not after.lstrip().startswith("<title>"):
+                problems.append(f"{entry}: a diagram without a text alternative: {tag[:120]}")
+    assert set(EXPECTED_DIAGRAMS) <= {e.removesuffix(".ipynb").removesuffix(".md")
+                                      for e in toc_files()}, "EXPECTED_DIAGRAMS names a page not in _toc.yml"
+    assert not problems, "\n".join(problems)
+
+
 def test_plotly_js_is_shipped_once(book_html):
     shipped = book_html / "_static" / PLOTLY_JS
     assert shipped.is_file() and shipped.stat().st_size > 1_000_000, "plotly.min.js not in _static"

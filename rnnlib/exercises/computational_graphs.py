@@ -104,9 +104,11 @@ class Build(Checker):
 
 
 def squared_error_graph(x, w, b, y):
-    """The reference: J = (sigma(x^T w + b) - y)^2 as a graph (used by the chapter after the
-    exercise)."""
-    y_hat = g.sigmoid(g.add(g.dot(x, w, name="u^(1)"), b, name="u^(2)"), name="ŷ")
+    """The reference: J = (sigma(x^T w + b) - y)^2 as a graph (used by the
+    chapter after the exercise)."""
+    u1 = g.dot(x, w, name="u^(1)")
+    u2 = g.add(u1, b, name="u^(2)")
+    y_hat = g.sigmoid(u2, name="ŷ")
     return g.square(g.sub(y_hat, y, name="u^(3)"), name="J")
 
 

@@ -88,10 +88,12 @@ class PadBatch(Checker):
 # Bag of words
 # ----------------------------------------------------------------------------------------------
 def bag_of_words_reference(ids, mask, V):
-    """counts (B, V): how often each word id occurs in each sentence's real steps."""
+    """counts (B, V): how often each word id occurs in each sentence's
+    real steps."""
     T, B = ids.shape
-    counts = np.zeros((B, V))                                            # (B, V)
-    np.add.at(counts, (np.broadcast_to(np.arange(B), (T, B))[mask], ids[mask]), 1)
+    counts = np.zeros((B, V))                                 # (B, V)
+    rows = np.broadcast_to(np.arange(B), (T, B))              # (T, B)
+    np.add.at(counts, (rows[mask], ids[mask]), 1)
     return counts
 
 
@@ -146,7 +148,7 @@ class BagOfWords(Checker):
 # The year's position
 # ----------------------------------------------------------------------------------------------
 def year_position_reference(p_year, mask):
-    """(B,) int: the real step with the largest probability of being the year."""
+    """(B,) int: the real step most likely to be the year."""
     return np.where(mask, p_year, -np.inf).argmax(axis=0)
 
 
