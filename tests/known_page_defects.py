@@ -9,18 +9,6 @@ them for new pages: a new page passes every check.
 """
 
 KNOWN_DEFECTS: dict[str, dict[str, str]] = {
-    'book/sequence_modeling': {
-        'fits_1280':
-            '17 wider than 688 px or scrolling (14 code cell, 2 code block, 1 display equation); widest 932 px code cell in "Many to one: sentiment"',
-        'fits_390':
-            '6 wider than 358 px or scrolling (4 widget, 2 display equation); widest 846 px display equation in "One to many: captioning"',
-    },
-    'book/computational_graphs': {
-        'fits_1280':
-            '10 wider than 688 px or scrolling (8 code cell, 1 code block, 1 display equation); widest 799 px code cell in "(b) Logistic regression, y^=σ(x⊤w+b)"',
-        'fits_390':
-            '8 wider than 358 px or scrolling (6 svg output, 1 display equation, 1 span); widest 761 px display equation in "The unrolled RNN is a graph with shared…"',
-    },
     'book/recurrence': {
         'fits_1280':
             '8 wider than 688 px or scrolling (6 code cell, 1 code block, 1 widget); widest 987 px code cell in "The hidden-state dynamics widget"',
@@ -36,16 +24,10 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
             '1 figure(s) below 11 px, smallest 8.7 px: matplotlib image 2da557939ef7a62389439bd69cc8fe6f20932557104a907e51d373e2d7e72ea5.png in …',
     },
     'book/design_patterns': {
-        'fits_1280':
-            '13 wider than 688 px or scrolling (10 code cell, 3 code block); widest 987 px code cell in "The seq-to-one gradient"',
         'fits_390':
             '31 wider than 358 px or scrolling (28 widget, 2 display equation, 1 span); widest 616 px widget in "Skip connections help training"',
-        'raw_tex':
-            '4 found, e.g. \'’s state at the same step, $\\\\mathbf{h}_l^{(t…\' in "Deep RNNs: three kinds of depth"; sections: Deep RNNs: three kinds of dep… (4)',
     },
     'book/bptt': {
-        'fits_1280':
-            '16 wider than 688 px or scrolling (12 code cell, 4 code block); widest 995 px code cell in "A character-level language model, min-c…"',
         'fits_390':
             '8 wider than 358 px or scrolling (4 widget, 3 display equation, 1 output); widest 673 px display equation in "The chain rule for U"',
     },
