@@ -19,6 +19,8 @@ from rnnlib.recursive import balanced_tree, chain_tree, tree_from_nested
 
 SVG = "{http://www.w3.org/2000/svg}"
 COLUMN = 688
+FIGURE = 660        # the widest a new diagram may be
+SHOWN = 676         # the article's width in headless Chromium at a 1280 px window
 
 
 # --------------------------------------------------------------------------- helpers
@@ -45,13 +47,13 @@ def smallest_font_px(root, shown_width=COLUMN):
     return min(sizes) * scale
 
 
-def check_diagram(d, must=()):
+def check_diagram(d, must=(), width=COLUMN, shown=COLUMN):
     """What every diagram must satisfy; returns the parsed root and its texts."""
     assert isinstance(d, D.Diagram)
     root = parse(d.svg)
-    assert d.width <= COLUMN and int(root.get("width")) == d.width
+    assert d.width <= width and int(root.get("width")) == d.width
     assert int(root.get("height")) == d.height > 0
-    assert smallest_font_px(root) >= 12
+    assert smallest_font_px(root, shown) >= 12
     # alt text: on the object, as the aria-label and as the <title>
     assert root.get("role") == "img" and root.get("aria-label") == d.alt
     assert root.find(SVG + "title").text == d.alt and len(d.alt) > 40
@@ -286,6 +288,272 @@ def test_trees_take_rnnlib_recursive_trees():
         D.tree_diagram(balanced_tree(17))
     with pytest.raises(ValueError, match="n_leaves"):
         D.chain_and_balanced(1)
+
+
+# ------------------------------------------------------------ issue 19's diagrams
+def check_new(d, must=()):
+    """A new diagram: at most 660 px wide, its text >= 12 px at the 676 px article."""
+    return check_diagram(d, must, width=FIGURE, shown=SHOWN)
+
+
+def arrows(root, cls):
+    return [el for el in root.iter(SVG + "g") if el.get("class") == f"arrow {cls}"]
+
+
+def test_bidirectional_rnn_has_both_chains_feeding_every_output():
+    for T in (2, 3, 5):
+        root, found = check_new(D.bidirectional_rnn(T), ["h(0)", f"h({T})", "g(1)",
+                                                          f"g({T + 1})", f"o({T})", f"x({T})"])
+        assert found.count("Wh") == T and found.count("Wg") == T    # one per recurrent arrow
+        assert f"h({T + 1})" not in found and "g(0)" not in found
+        assert len([el for el in root.iter(SVG + "g")
+                    if el.get("class", "").startswith("arrow")]) == 2 * T + 4 * T
+    # the highlighted dependence of o(2) for T = 4: h(0)->h(1)->h(2), g(5)->...->g(2), all
+    # inputs into those states, and h(2), g(2) -> o(2)
+    root, found = check_new(D.bidirectional_rnn(4, highlight=2), ["o(2) depends on every input x(1) … x(4)"])
+    assert len(arrows(root, "hl")) == 2 + 3 + 2 + 3 + 2
+    d = D.bidirectional_rnn(3)
+    assert "right to left" in d.alt and "g(4)" in d.alt
+    for bad in (1, 6):
+        with pytest.raises(ValueError, match="T must be in"):
+            D.bidirectional_rnn(bad)
+    with pytest.raises(ValueError, match="highlight"):
+        D.bidirectional_rnn(3, highlight=4)
+    with pytest.raises(TypeError, match="T"):
+        D.bidirectional_rnn("3")
+
+
+def test_echo_state_network_draws_W_and_U_fixed_and_V_trained():
+    root, found = check_new(D.echo_state_network(), ["x(t)", "o(t)", "U", "W", "V", "fixed",
+                                                     "trained", "h(t)"])
+    roles = {"".join(g.itertext()): g.get("data-role") for g in root.iter(SVG + "g")
+             if "tag" in g.get("class", "")}
+    assert roles == {"U": "constant", "W": "constant", "V": "parameter"}
+    units = [g for g in root.iter(SVG + "g") if g.get("data-role") == "hidden"]
+    assert len(units) == 8
+    dashed = [g for g in root.iter(SVG + "g") if g.get("class", "").startswith("arrow")
+              and 'stroke-dasharray' in ET.tostring(g, encoding="unicode")]
+    solid = [g for g in root.iter(SVG + "g") if g.get("class", "").startswith("arrow")
+             and 'stroke-dasharray' not in ET.tostring(g, encoding="unicode")]
+    assert len(solid) == 8 and len(dashed) >= 8 + 8      # readout V; U into every unit and W
+    assert "ρ(W) = 0.5" in " ".join(texts(parse(D.echo_state_network(spectral_radius=0.5).svg)))
+    assert len([g for g in parse(D.echo_state_network(12).svg).iter(SVG + "g")
+                if g.get("data-role") == "hidden"]) == 12
+    with pytest.raises(ValueError, match="n_units"):
+        D.echo_state_network(3)
+    with pytest.raises(ValueError, match="spectral_radius"):
+        D.echo_state_network(spectral_radius=-1)
+    with pytest.raises(ValueError, match="spectral_radius"):
+        D.echo_state_network(spectral_radius=float("nan"))
+
+
+def test_leaky_unit_marks_the_self_loop_of_weight_one_minus_alpha():
+    root, found = check_new(D.leaky_unit(), ["h(t-1)", "h(t)", "x(t)", "a(t)", "tanh", "× α",
+                                             "× (1 − α)", "1 − α", "W", "U", "b"])
+    hl = arrows(root, "hl")
+    assert len(hl) == 1 + 3                   # the folded self-loop, and h(t-1) -> × -> + -> h(t)
+    assert any("1/α" in t for t in found)
+    _, found = check_new(D.leaky_unit(0.1))
+    assert any("1 − α = 0.9" in t and "1/α = 10 steps" in t for t in found)
+    assert "0.9" in D.leaky_unit(0.1).alt
+    _, found = check_new(D.leaky_unit(1))
+    assert any("the plain RNN" in t for t in found)
+    for bad in (0, 1.5, -0.2, True, "0.5"):
+        with pytest.raises(ValueError, match="alpha"):
+            D.leaky_unit(bad)
+
+
+def test_attention_draws_the_given_weights_as_arrow_widths():
+    w = np.array([0.1, 0.2, 0.6, 0.1])
+    d = D.attention(w, source=["three", "one", "four", "<eos>"], t=2)
+    root, found = check_new(d, ["h(1)", "h(4)", "s(2)", "s(1)", "c(2)", "o(2)", "three",
+                                "<eos>", "0.60", "0.10", "Va", "V"])
+    fan = [g for g in arrows(root, "hl")]
+    widths = [float(g.find(SVG + "path").get("stroke-width")) for g in fan]
+    assert len(widths) == 4 and widths.index(max(widths)) == 2
+    slope = (widths[2] - widths[0]) / (w[2] - w[0])
+    assert np.allclose(np.array(widths), widths[0] + slope * (w - w[0]), atol=0.06)  # linear
+    assert "alpha_3 = 0.60" in d.alt and "largest at h(3)" in d.alt
+    check_new(D.attention(), ["c(t)", "s(t)", "s(t-1)"])
+    check_new(D.attention(np.full(8, 1 / 8)))
+    with pytest.raises(ValueError, match="sum to 1"):
+        D.attention([0.5, 0.6])
+    with pytest.raises(ValueError, match="shape"):
+        D.attention(np.ones((2, 2)) / 2)
+    with pytest.raises(ValueError, match="at most 8"):
+        D.attention(np.full(9, 1 / 9))
+    with pytest.raises(ValueError, match="non-negative"):
+        D.attention([1.5, -0.5])
+    with pytest.raises(ValueError, match="source must have 2 tokens"):
+        D.attention([0.5, 0.5], source=["a"])
+    with pytest.raises(TypeError, match="source"):
+        D.attention([0.5, 0.5], source="ab")
+
+
+def test_attention_alignment_squares_have_area_proportional_to_the_weights():
+    rng = np.random.default_rng(0)
+    w = rng.dirichlet(np.ones(5), size=3)                        # (T_y, T_x) rows sum to 1
+    d = D.attention_alignment(w, ["a", "b", "c", "d", "e"], ["1", "2", "<eos>"])
+    root, found = check_new(d, ["a", "e", "1", "<eos>"])
+    squares = [r for r in root.iter(SVG + "rect") if r.get("class") == "hl-fill"]
+    assert len(squares) == 15
+    areas = np.array([float(r.get("width")) * float(r.get("height")) for r in squares])
+    assert np.allclose(areas / areas.sum(), w.ravel() / w.sum(), atol=2e-3)
+    roles = [g.get("data-role") for g in root.iter(SVG + "g") if g.get("data-role")]
+    assert roles.count("input") == 5 and roles.count("output") == 3
+    check_new(D.attention_alignment(np.full((10, 12), 1 / 12)))
+    with pytest.raises(ValueError, match="sum to 1"):
+        D.attention_alignment(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="target must have 3"):
+        D.attention_alignment(w, target=["1"])
+    with pytest.raises(ValueError, match="too long"):
+        D.attention_alignment(np.full((2, 12), 1 / 12), source=["encyclopaedia"] * 12)
+    with pytest.raises(ValueError, match="at most 10"):
+        D.attention_alignment(np.full((11, 2), 0.5))
+
+
+def test_linear_recurrence_chain():
+    root, found = check_new(D.linear_recurrence_chain(4), ["h(0)", "h(4)", "x(4)", "B"])
+    assert found.count("λ ⊙") == 4 and found.count("B") == 4
+    assert "tanh" not in " ".join(found[:-2])
+    spans = ET.tostring(root, encoding="unicode")
+    assert 'font-weight="bold">λ' in spans                          # a vector, bold
+    with pytest.raises(ValueError, match="T"):
+        D.linear_recurrence_chain(7)
+
+
+def test_associative_scan_draws_scan_schedule():
+    from rnnlib.linear_recurrence import scan_depth, scan_schedule
+
+    for T in (1, 2, 5, 8, 13, 16):
+        schedule = scan_schedule(T)
+        d = D.associative_scan(schedule, T=T)
+        must = [f"h({T})"] if T <= 8 else [str(T)]
+        root, found = check_new(d, must)
+        combos = [g for g in root.iter(SVG + "g") if g.get("data-role") == "hidden"
+                  and g.find(SVG + "circle").get("r") == "9"]           # the small nodes
+        assert len(combos) == sum(len(level) for level in schedule)
+        assert f"{scan_depth(T)} levels" in d.alt
+        if T > 1:
+            assert any(f"depth {scan_depth(T)}" in t for t in found)
+            # what feeds h(T) is a tree over all T inputs: T - 1 combinations highlighted
+            hl_nodes = [g for g in combos if "hl" in g.get("class", "").split()]
+            assert len(hl_nodes) == T - 1
+    assert D.associative_scan(scan_schedule(8)).width == FIGURE          # T read from it
+    assert len([g for g in parse(D.associative_scan(scan_schedule(8), highlight=None).svg)
+                .iter(SVG + "g") if "hl" in g.get("class", "").split()]) == 0
+    with pytest.raises(ValueError, match="pass T"):
+        D.associative_scan([])
+    with pytest.raises(TypeError, match="schedule"):
+        D.associative_scan(np.zeros((3, 2), dtype=int))
+    with pytest.raises(ValueError, match="not adjacent"):
+        D.associative_scan([np.array([[3, 1]])], T=3)
+    with pytest.raises(ValueError, match="does not finish"):
+        D.associative_scan(scan_schedule(8)[:2], T=8)
+    with pytest.raises(ValueError, match="1 <= s < t"):
+        D.associative_scan([np.array([[2, 3]])])
+    with pytest.raises(ValueError, match="T must be in"):
+        D.associative_scan(scan_schedule(17))
+
+
+def test_scan_and_tree_share_the_depth():
+    from rnnlib.recursive import balanced_tree
+
+    for T in (2, 8, 11, 16):
+        depth = balanced_tree(T).depth
+        d = D.scan_and_tree(T)
+        root, found = check_new(d, [f"balanced tree (recursive networks): depth {depth}"])
+        assert any(t.startswith(f"parallel scan: depth {depth}") for t in found)
+        assert any(f"the loop: {T} sequential steps" in t for t in found)
+    with pytest.raises(ValueError, match="T"):
+        D.scan_and_tree(1)
+
+
+def test_beam_tree_draws_the_example_and_refuses_bad_levels():
+    d = D.beam_tree(D.BEAM_EXAMPLE)
+    root, found = check_new(d, ["<bos>", "A", "B", "C", "<eos>", "(done)", "−1.35", "step 3"])
+    kept = [g for g in root.iter(SVG + "g") if g.get("data-role") == "output"
+            and "hl" in g.get("class", "").split()]
+    assert len(kept) == 2 + 2 + 2
+    assert len(arrows(root, "hl")) == 6 and len(arrows(root, "faint")) == 3
+    assert any("best: B C <eos>" in t for t in found)
+    assert "beam width 2" in " ".join(found) or "width 2" in " ".join(found)
+    assert "B C <eos> with log p -1.35" in d.alt
+    bad = [list(level) for level in D.BEAM_EXAMPLE]
+    bad[1][0] = D.BeamCandidate(5, "C", -2.0, False)
+    with pytest.raises(ValueError, match="parent must index level 1"):
+        D.beam_tree(bad)
+    bad = [list(level) for level in D.BEAM_EXAMPLE]
+    bad[2][0] = D.BeamCandidate(0, "C", -2.0, True)                    # parent 0 was pruned
+    with pytest.raises(ValueError, match="not kept"):
+        D.beam_tree(bad)
+    with pytest.raises(ValueError, match="logprob"):
+        D.beam_tree([[D.BeamCandidate(None, "A", 0.5, True)]])
+    with pytest.raises(ValueError, match="has not written <eos>"):
+        D.beam_tree([[(None, "A", -0.1, True)], [(0, None, -0.1, True)]])
+    with pytest.raises(ValueError, match="no candidate is kept"):
+        D.beam_tree([[(None, "A", -0.1, False)]])
+    with pytest.raises(TypeError, match="levels"):
+        D.beam_tree("A B")
+    with pytest.raises(ValueError, match="at most 9"):
+        D.beam_tree([[(None, str(i), -1.0, True) for i in range(10)]])
+    with pytest.raises(ValueError, match="not an index of tokens"):
+        D.beam_tree([[(None, 7, -0.1, True)]], tokens=["a", "b"])
+
+
+def _hand_beam(params, s0, bos, eos, max_len, width):
+    """Beam search written out in the test: every hypothesis a (tokens, log p, state) list."""
+    from rnnlib.losses import _log_softmax
+    from rnnlib.seq2seq import _decoder_step
+
+    beams = [((), 0.0, s0)]
+    for _ in range(max_len):
+        cands = []
+        for toks, lp, s in beams:
+            if toks and toks[-1] == eos:
+                cands.append((toks, lp, s))
+                continue
+            s_new, o = _decoder_step(params, s[None], np.array([toks[-1] if toks else bos]))
+            logp = _log_softmax(o)[0]
+            cands += [(toks + (k,), lp + logp[k], s_new[0]) for k in range(len(logp))]
+        beams = sorted(cands, key=lambda c: -c[1])[:width]
+        if all(toks[-1] == eos for toks, _, _ in beams):
+            break
+    return beams
+
+
+@pytest.mark.parametrize("width", [1, 2, 3])
+def test_beam_trace_records_the_search_beam_search_runs(width):
+    from rnnlib.beam_search import beam_search
+    from rnnlib.seq2seq import init_encoder_decoder
+
+    params = init_encoder_decoder(3, 6, 5, seed=1)
+    rng = np.random.default_rng(width)
+    for p in ("Wd", "Ud", "V"):
+        params[p] = params[p] * 3.0                                   # peaked, varied choices
+    s0 = rng.normal(size=6)
+    levels = D.beam_trace(params, s0, bos=0, eos=1, max_len=4, width=width)
+    hand = _hand_beam(params, s0, 0, 1, 4, width)
+    for t, level in enumerate(levels, start=1):
+        assert sum(c.kept for c in level) == width
+        assert len(level) <= width * width + width
+    # the kept beam of the last level is the hand-written search's beam
+    last = levels[-1]
+    kept = sorted((c.logprob for c in last if c.kept), reverse=True)
+    assert np.allclose(kept, [lp for _, lp, _ in hand], rtol=0, atol=1e-12)
+    best = beam_search(params, s0, 0, 1, 4, width=width)
+    assert np.isclose(max(kept), best.logprob, rtol=0, atol=1e-12)
+    root, found = check_new(D.beam_tree(levels, tokens=["<bos>", "<eos>", "a", "b", "c"]),
+                            ["<bos>", "step 1"])
+    seq = " ".join({0: "<bos>", 1: "<eos>", 2: "a", 3: "b", 4: "c"}[int(i)]
+                   for i in best.ids[:best.length])
+    assert any(f"best: {seq} " in t for t in found)
+    with pytest.raises(ValueError, match="width"):
+        D.beam_trace(params, s0, 0, 1, 4, width=4)
+    with pytest.raises(ValueError, match="per_beam"):
+        D.beam_trace(params, s0, 0, 1, 4, width=2, per_beam=1)
+    with pytest.raises(ValueError, match="one state"):
+        D.beam_trace(params, np.zeros((2, 6)), 0, 1, 4)
 
 
 def test_save_writes_svg_and_html(tmp_path):

@@ -250,7 +250,7 @@ class Canvas:
 
     # ----------------------------------------------------------------------------- nodes
     def node(self, x, y, label, role, w=None, h=None, shape=None, size=S.FONT_SIZE, math=True,
-             bold=None, cls="", tooltip=None, dashed=None, sublabel=None):
+             bold=None, cls="", tooltip=None, dashed=None, sublabel=None, pad=None):
         """A node of ``role`` centred at (x, y); its size fits the label unless given."""
         if role not in S.ROLES:
             raise ValueError(f"role must be one of {S.ROLES}, got {role!r}")
@@ -262,7 +262,7 @@ class Canvas:
             d = max(w or 0, h or 0, tw + 14, (40 if label else 0), (50 if sublabel else 0))
             w = h = d
         else:
-            pad = {"hexagon": 30, "ellipse": 24, "chamfer": 16}.get(shape, 16)
+            pad = pad or {"hexagon": 30, "ellipse": 24, "chamfer": 16}.get(shape, 16)
             w = max(w or 0, tw + pad)
             h = max(h or 34, 46 if sublabel is not None else 0)
         node = Node(x, y, w, h, shape, role, label)
@@ -284,13 +284,13 @@ class Canvas:
         self.roles_used.add(role)
         return node
 
-    def tag(self, x, y, label, role="parameter", size=S.FONT_SIZE - 1, cls=""):
+    def tag(self, x, y, label, role="parameter", size=S.FONT_SIZE - 1, cls="", bold=None):
         """A small labelled tag on an edge (a parameter's name: W, U, V, b, c)."""
-        tw = S.label_width(label, size)
+        tw = S.label_width(label, size, True, bold)
         w, h = tw + 12, size + 10
         node = Node(x, y, w, h, S.SHAPES[role], role, label)
         body = shape_svg(S.SHAPES[role], role, x, y, w, h, role == "constant")
-        body += text_svg(x, y, label, size)
+        body += text_svg(x, y, label, size, bold=bold)
         classes = " ".join(c for c in ("node", "tag", f"n-{role}", cls) if c)
         self.layers["front"].append(f'<g class="{classes}" data-role="{role}">{body}</g>')
         self.roles_used.add(role)
