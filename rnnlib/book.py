@@ -101,11 +101,15 @@ COLAB_REQUIREMENTS = ("plotly>=6.1", "anywidget>=0.9")
 def glue(name: str, value, display: bool = False):
     """Record ``value`` under ``name`` for the built page's prose (``{glue:text}`name:.2f```):
     myst-nb's ``glue`` where myst-nb is installed (the book build, a local venv, Binder);
-    elsewhere (Colab, which lacks myst-nb) nothing, so a chapter runs the same everywhere."""
+    elsewhere (Colab, which lacks myst-nb) nothing, so a chapter runs the same everywhere.
+    A NumPy scalar is glued as the Python number it holds: myst-nb formats a glued number from
+    its ``repr``, which NumPy 2 writes as ``np.float64(...)``, so ``:.2f`` would fail on it."""
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
         return None
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():   # NumPy scalar or 0-d
+        value = value.item()
     return myst_glue(name, value, display=display)
 
 
