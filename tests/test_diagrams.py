@@ -1,7 +1,9 @@
 """Tests of rnnlib.diagrams: every diagram renders to SVG that parses, holds the labels it must,
-fits the 688 px column with no text below 12 px, colours every role with its role colour, has
-alt text, and refuses bad arguments; the interactive ones hold every state; Graphviz's absence
-gives one warning and a drawing."""
+is at most 660 px wide with no text below 12 px when shown at the article's 676 px (headless
+Chromium at a 1280 px window) and no text outside the drawing, colours every role with its
+role colour, has alt text, and refuses bad arguments; the interactive ones hold every state;
+on a phone a figure scales down to the column; Graphviz's absence gives one warning and a
+drawing."""
 import re
 import subprocess
 import sys
@@ -11,6 +13,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+import rnnlib
 import rnnlib.diagrams as D
 from rnnlib import graph as g
 from rnnlib.diagrams import graphs as G
@@ -18,8 +21,7 @@ from rnnlib.diagrams import style as S
 from rnnlib.recursive import balanced_tree, chain_tree, tree_from_nested
 
 SVG = "{http://www.w3.org/2000/svg}"
-COLUMN = 688
-FIGURE = 660        # the widest a new diagram may be
+FIGURE = 660        # the widest a diagram may be
 SHOWN = 676         # the article's width in headless Chromium at a 1280 px window
 
 
@@ -35,7 +37,7 @@ def texts(root):
     return ["".join(t.itertext()) for t in root.iter(SVG + "text")]
 
 
-def smallest_font_px(root, shown_width=COLUMN):
+def smallest_font_px(root, shown_width=SHOWN):
     """The smallest font size in px when the SVG is shown at min(its width, shown_width)."""
     width = float(root.get("width"))
     view_width = float(root.get("viewBox").split()[2])
@@ -47,13 +49,80 @@ def smallest_font_px(root, shown_width=COLUMN):
     return min(sizes) * scale
 
 
-def check_diagram(d, must=(), width=COLUMN, shown=COLUMN):
+def text_extents(root):
+    """(text, left, right, top, bottom) of every <text>, from the DejaVu metrics the diagrams
+    are sized with (DejaVu is the widest common font, so a browser's text is no wider)."""
+    out = []
+    for el in root.iter(SVG + "text"):
+        font = "serif" if "math" in (el.get("class") or "").split() else "sans"
+        width, size = 0.0, float(el.get("font-size"))
+        for span in el.iter(SVG + "tspan"):
+            span_size = float(span.get("font-size") or size)
+            width += S.text_width(span.text or "", span_size, font, span.get("font-weight") == "bold")
+            width += float(span.get("dx") or 0)
+        if not list(el.iter(SVG + "tspan")):
+            width = S.text_width(el.text or "", size, font)
+        x, y = float(el.get("x")), float(el.get("y"))
+        anchor = el.get("text-anchor") or "start"
+        left = x - {"start": 0, "middle": width / 2, "end": width}[anchor]
+        out.append(("".join(el.itertext()), left, left + width, y - 0.8 * size, y + 0.25 * size))
+    return out
+
+
+def _outline(g):
+    """A node's outline: ("c", cx, cy, r) for a circle, else its bounding box."""
+    shape = next(el for el in g if "shape" in (el.get("class") or ""))
+    kind = shape.tag.replace(SVG, "")
+    if kind == "circle":
+        return ("c",) + tuple(float(shape.get(k)) for k in ("cx", "cy", "r"))
+    if kind == "ellipse":
+        cx, cy, rx, ry = (float(shape.get(k)) for k in ("cx", "cy", "rx", "ry"))
+        return (cx - rx, cy - ry, cx + rx, cy + ry)
+    if kind == "rect":
+        x, y, w, h = (float(shape.get(k)) for k in ("x", "y", "width", "height"))
+        return (x, y, x + w, y + h)
+    pts = [tuple(map(float, p.split(","))) for p in shape.get("points").split()]
+    return (min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts),
+            max(p[1] for p in pts))
+
+
+def _overlap(a, b, tol=1.0):
+    if a[0] == "c" and b[0] == "c":
+        return np.hypot(a[1] - b[1], a[2] - b[2]) < a[3] + b[3] - tol
+    if b[0] == "c":
+        a, b = b, a
+    if a[0] == "c":
+        _, cx, cy, r = a
+        dx, dy = max(b[0] - cx, 0, cx - b[2]), max(b[1] - cy, 0, cy - b[3])
+        return np.hypot(dx, dy) < r - tol
+    return a[0] < b[2] - tol and b[0] < a[2] - tol and a[1] < b[3] - tol and b[1] < a[3] - tol
+
+
+def label(g):
+    """The visible label of a node group (its <text>s, not its tooltip)."""
+    return "".join("".join(t.itertext()) for t in g.iter(SVG + "text"))
+
+
+def overlapping_nodes(root):
+    """Pairs of nodes (and parameter tags) whose outlines overlap."""
+    nodes = [(label(g) or g.get("data-role"), _outline(g))
+             for g in root.iter(SVG + "g") if g.get("data-role")]
+    return [(n1, n2) for i, (n1, a) in enumerate(nodes) for n2, b in nodes[i + 1:]
+            if _overlap(a, b)]
+
+
+def check_diagram(d, must=(), width=FIGURE, shown=SHOWN):
     """What every diagram must satisfy; returns the parsed root and its texts."""
     assert isinstance(d, D.Diagram)
     root = parse(d.svg)
     assert d.width <= width and int(root.get("width")) == d.width
     assert int(root.get("height")) == d.height > 0
     assert smallest_font_px(root, shown) >= 12
+    view = [float(v) for v in root.get("viewBox").split()]
+    for text, left, right, top, bottom in text_extents(root):   # no text cut at the edges
+        assert left >= -1 and right <= view[2] + 1, (text, round(left), round(right), view[2])
+        assert top >= -1 and bottom <= view[3] + 1, (text, round(top), round(bottom), view[3])
+    assert not overlapping_nodes(root), overlapping_nodes(root)[:5]
     # alt text: on the object, as the aria-label and as the <title>
     assert root.get("role") == "img" and root.get("aria-label") == d.alt
     assert root.find(SVG + "title").text == d.alt and len(d.alt) > 40
@@ -291,9 +360,7 @@ def test_trees_take_rnnlib_recursive_trees():
 
 
 # ------------------------------------------------------------ issue 19's diagrams
-def check_new(d, must=()):
-    """A new diagram: at most 660 px wide, its text >= 12 px at the 676 px article."""
-    return check_diagram(d, must, width=FIGURE, shown=SHOWN)
+check_new = check_diagram
 
 
 def arrows(root, cls):
@@ -556,6 +623,85 @@ def test_beam_trace_records_the_search_beam_search_runs(width):
         D.beam_trace(params, np.zeros((2, 6)), 0, 1, 4)
 
 
+def test_figures_scale_down_to_a_phone_column_instead_of_scrolling():
+    for d in (D.unfolding(3), D.unfolding_explorer(), D.unrolled_graph(3)):
+        html = d._repr_html_()
+        assert "svg style" not in html and 'style="min-width' not in html
+        assert ".rnd-fig svg{display:block;max-width:100%;height:auto}" in html
+        for svg in re.findall(r"<svg [^>]*>", html):                   # scales by its viewBox
+            assert 'viewBox="0 0 ' in svg and "style=" not in svg
+
+
+def test_chain_and_balanced_draw_every_composition_in_the_hidden_colour():
+    for n in (2, 5, 8, 12):
+        root, _ = check_diagram(D.chain_and_balanced(n))
+        small = [g for g in root.iter(SVG + "g") if g.get("data-role")
+                 and g.find(SVG + "circle") is not None and g.find(SVG + "circle").get("r") == "9"]
+        assert len(small) == 2 * (n - 1)                   # n - 1 compositions in each tree
+        assert {g.get("data-role") for g in small} == {"hidden"}
+        assert {g.find(SVG + "circle").get("fill") for g in small} == {S.role_fill("hidden")}
+        assert {g.find(SVG + "circle").get("class") for g in small} == {"shape r-hidden"}
+    root, _ = check_diagram(D.scan_and_tree(8))                       # the same in the scan
+    small = [g for g in root.iter(SVG + "g") if g.get("data-role")
+             and g.find(SVG + "circle") is not None and g.find(SVG + "circle").get("r") == "9"]
+    assert len(small) == 7 + 17 and {g.get("data-role") for g in small} == {"hidden"}
+
+
+def _buses(root):
+    return [g for g in root.iter(SVG + "g") if g.get("class") == "arrow bus"]
+
+
+@pytest.mark.parametrize("outputs", [True, False])
+def test_unrolled_graph_feeds_every_step_from_one_parameter_node_by_a_bus(outputs):
+    T = 3
+    d = D.unrolled_graph(T, outputs=outputs)
+    root, found = check_diagram(d)
+    names = ("W", "U", "b", "V", "c") if outputs else ("W", "U", "b")
+    buses = _buses(root)
+    assert len(buses) == len(names)
+    for bus in buses:                                         # one tap (arrowhead) per step
+        assert len([p for p in bus.iter(SVG + "polygon")]) == T
+        assert len([c for c in bus.iter(SVG + "circle")]) == T - 1        # junction dots
+    params = {label(g): _outline(g) for g in root.iter(SVG + "g")
+              if g.get("data-role") == "parameter"}
+    assert sorted(params) == sorted(names)
+    others = [_outline(g) for g in root.iter(SVG + "g") if g.get("data-role") not in
+              (None, "parameter")]
+    lane = max(box[2] for box in params.values())
+    assert all((o[1] - o[3] if o[0] == "c" else o[0]) > lane for o in others)  # lane at left
+    # the recurrent arrows h(t-1) -> step t run down the gap between the steps: 3 segments
+    elbows = [g for g in root.iter(SVG + "g") if g.get("class") == "arrow"
+              and g.find(SVG + "path[@class='edge']").get("d").count("L") == 3]
+    assert len(elbows) == T - 1
+    assert d.width <= FIGURE
+
+
+def test_graph_draw_honours_height_and_parameters_on_top():
+    params = rnnlib.init_rnn(2, 3, 4, seed=0)
+    rng = np.random.default_rng(0)
+    net = g.unroll_rnn(params, rng.normal(size=(3, 2)), rng.integers(0, 4, size=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                         # no warning when it fits
+        tall = g.draw(net.J)
+        tighter = g.draw(net.J, height=tall.height - 60)
+    assert tighter.height <= tall.height - 60                  # ranks drawn closer together
+    with pytest.warns(G.GraphLayoutWarning, match="more than height=300"):
+        short = g.draw(net.J, height=300)
+    assert short.height > 300 and smallest_font_px(parse(short.svg)) >= 12
+    with pytest.warns(G.GraphLayoutWarning, match="parameters_on_top is ignored"):
+        g.draw(net.J, parameters_on_top=True)
+    # a left-to-right graph: the parameters in a row above every other node
+    x, w, b = g.variable(np.ones(3), "x"), g.parameter(np.ones(3), "w"), g.parameter(0.5, "b")
+    y_hat = g.sigmoid(g.add(g.dot(x, w, name="u^(1)"), b, name="u^(2)"), name="ŷ")
+    for on_top in (True, False):
+        root, _ = check_diagram(g.draw(y_hat, parameters_on_top=on_top), ["w", "b", "x"])
+        boxes = {label(n): _outline(n) for n in root.iter(SVG + "g") if n.get("data-role")}
+        top_of_rest = min(bx[2] - bx[3] if bx[0] == "c" else bx[1]
+                          for k, bx in boxes.items() if k not in ("w", "b"))
+        above = all(boxes[p][3] < top_of_rest for p in ("w", "b"))
+        assert above == on_top
+
+
 def test_save_writes_svg_and_html(tmp_path):
     d = D.unfolding(2)
     parse((d.save(tmp_path / "u.svg")).read_text(encoding="utf-8").split("\n", 1)[1])
@@ -576,11 +722,13 @@ def test_without_graphviz_drawing_falls_back_with_one_warning(monkeypatch, tmp_p
     ours = [w for w in caught if issubclass(w.category, G.GraphvizMissingWarning)]
     assert len(ours) == 1 and "dot" in str(ours[0].message)
     check_diagram(first, ["x", "y", "z", "×"])
-    # the fallback is rnnlib's own layered layout: wider than dot's (the figure scrolls),
-    # its text as large as ever
+    # the fallback is rnnlib's own layered layout: it may be wider than dot's (the figure
+    # shrinks with the column), its text as large as ever
     root = parse(second.svg)
     assert {"h(2)", "W", "J"} <= set(texts(root))
     assert smallest_font_px(root, shown_width=second.width) >= 12
+    for T, outputs in ((1, True), (3, True), (3, False)):               # never an error
+        assert "h(%d)" % T in texts(parse(D.unrolled_graph(T, outputs=outputs).svg))
 
 
 def test_without_the_graphviz_package_too(monkeypatch):

@@ -42,7 +42,7 @@ def bidirectional_rnn(T=3, highlight=None):
         highlight = check_int("highlight", highlight, 1, T)
     c = Canvas(WIDTH, 392)
     y_o, y_g, y_h, y_x = 44, 148, 246, 344
-    x_first, x_last = 150, 494
+    x_first, x_last = 162, 494
     dx = (x_last - x_first) / (T - 1)
     off = 27                                   # h left of the column, g right of it
     cols = [x_first + i * dx for i in range(T)]

@@ -103,7 +103,7 @@ def _draw_scan(c, levels, T, oy, highlight, title=True):
     for t in range(1, T + 1):
         label = f"u^({t})" if big else str(t)
         pos[(t, 0)] = c.node(xs[t - 1], ys[0], label, "input", size=S.FONT_SIZE - 1 if big
-                             else S.SCRIPT_SIZE + 1, math=big,
+                             else S.SCRIPT_SIZE + 1, math=big, pad=None if big else 8,
                              cls="hl" if (t, 0) in need else "")
     n_pairs = 0
     for k, level in enumerate(levels, start=1):
@@ -208,7 +208,8 @@ def scan_and_tree(T=8):
            f"⌈log_2 {T}⌉ = {tree.depth}", size=S.SMALL_SIZE + 1, cls="hl-text", weight="600",
            math=True)
     _draw_tree(c, tree, labels, top, h_tree, x0=X0,
-               title=f"balanced tree (recursive networks): depth {tree.depth}", depths=False)
+               title=f"balanced tree (recursive networks): depth {tree.depth}", depths=False,
+               leaf_size=None if big else S.SCRIPT_SIZE + 1, leaf_pad=None if big else 8)
     _draw_scan(c, levels, T, top + h_tree, T)
     return c.diagram(
         f"Two drawings over the same {T} inputs. Top: the balanced binary tree of the recursive "
