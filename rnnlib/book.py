@@ -44,7 +44,7 @@ import sys
 __all__ = ["BUILD_ENV_VAR", "RENDERER_NAME", "MPL_STYLE", "FIGSIZE", "FIGURE_DPI", "COLUMN_PX",
            "MIN_FONT_PX", "MPL_FONT_SIZES", "PLOTLY_FONT_SIZE", "PLOTLY_TITLE_SIZE", "PLOTLY_TEMPLATE",
            "PNG_FONT_KEY", "COLAB_REQUIREMENTS", "smallest_text", "png_with_font_record",
-           "read_png_font_record", "in_book_build", "in_colab", "setup", "setup_colab"]
+           "read_png_font_record", "in_book_build", "in_colab", "setup", "setup_colab", "glue"]
 
 #: Set to ``"1"`` by the book build (``rnnbook.sphinx_ext``); executing kernels inherit it.
 BUILD_ENV_VAR = "RNNBOOK_BUILD"
@@ -96,6 +96,21 @@ def in_book_build() -> bool:
 
 #: What the live figures need in Colab besides what Colab ships (see :func:`setup_colab`).
 COLAB_REQUIREMENTS = ("plotly>=6.1", "anywidget>=0.9")
+
+
+def glue(name: str, value, display: bool = False):
+    """Record ``value`` under ``name`` for the built page's prose (``{glue:text}`name:.2f```):
+    myst-nb's ``glue`` where myst-nb is installed (the book build, a local venv, Binder);
+    elsewhere (Colab, which lacks myst-nb) nothing, so a chapter runs the same everywhere.
+    A NumPy scalar is glued as the Python number it holds: myst-nb formats a glued number from
+    its ``repr``, which NumPy 2 writes as ``np.float64(...)``, so ``:.2f`` would fail on it."""
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return None
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():   # NumPy scalar or 0-d
+        value = value.item()
+    return myst_glue(name, value, display=display)
 
 
 def in_colab() -> bool:

@@ -194,29 +194,33 @@ def unfold_driven(f, T):
     return _unfold_driven(f, T)
 
 
-def _unfolded_expression(T, driven, state, start):
+def _unfolded_expression(T, driven, state, start, params=r"\theta", inputs="x"):
     """"f(" T times, s^(start), then one closing "; theta)" (with its x^(t)
     when driven) per step. Arguments are checked by `unfolded_expression`."""
     steps = range(start + 1, start + T + 1)
     if driven:
-        tails = [f", x^{{({t})}}; \\theta)" for t in steps]     # step t
+        tails = [f", {inputs}^{{({t})}}; {params})" for t in steps]   # step t
     else:
-        tails = ["; \\theta)"] * T
+        tails = [f"; {params})"] * T
     return "f(" * T + f"{state}^{{({start})}}" + "".join(tails)
 
 
-def unfolded_expression(T, driven=False, state="s", start=0, max_bytes=DEFAULT_MAX_BYTES):
+def unfolded_expression(T, driven=False, state="s", start=0, max_bytes=DEFAULT_MAX_BYTES, *,
+                        params=r"\theta", inputs="x"):
     """LaTeX for s^(start+T) unfolded back to s^(start), e.g. T=2, start=1:
     ``f(f(s^{(1)}; \\theta); \\theta)``; driven: ``f(f(s^{(1)}, x^{(2)}; \\theta), x^{(3)};
-    \\theta)``. max_bytes: the longest string allowed (it grows like T)."""
+    \\theta)``. state, params, inputs: the LaTeX names of the state, the parameters and the
+    inputs (e.g. ``params=r"\\boldsymbol{\\theta}", inputs=r"\\mathbf{x}"`` for the book's bold
+    notation). max_bytes: the longest string allowed (it grows like T)."""
     T = _check_steps(T)
     start = _check_steps(start, "start")
     driven = check_bool("driven", driven)
-    if not isinstance(state, str):
-        raise TypeError(f"state must be a str (the state's LaTeX name), got {type(state).__name__}")
-    per_step = 11 + (8 + len(str(start + T)) if driven else 0)
+    for name, value in (("state", state), ("params", params), ("inputs", inputs)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str (its LaTeX name), got {type(value).__name__}")
+    per_step = 6 + len(params) + (8 + len(inputs) + len(str(start + T)) if driven else 0)
     check_allocation(f"T={T}", (T * per_step + len(state) + 20,), np.uint8, max_bytes)
-    return _unfolded_expression(T, driven, state, start)
+    return _unfolded_expression(T, driven, state, start, params, inputs)
 
 
 def _trajectory(f, s0, T):

@@ -247,7 +247,7 @@ def test_unfolding_explorer_holds_every_T_and_switches_with_css():
 def test_driven_system_and_rnn_step():
     check_diagram(D.driven_system(), ["h(t-1)", "h(t)", "h(t+1)", "x(t)", "f"])
     _, found = check_diagram(D.rnn_step(), ["h(t-1)", "a(t)", "x(t)", "h(t)", "o(t)",
-                                            "ŷ(t)", "L(t)", "y(t)", "W", "U", "V", "b", "c",
+                                            "ŷ(t)", "Jt", "y(t)", "W", "U", "V", "b", "c",
                                             "d", "m", "C", "softmax", "tanh"])
     assert any("m × d" in t for t in found) and any("C × m" in t for t in found)
 

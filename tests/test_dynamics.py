@@ -199,3 +199,13 @@ def test_unfolding_has_no_recursion_limit():
     assert dyn.unfold(lambda s: s + 1, 50_000)(0) == 50_000
     assert dyn.compose(*([lambda s: s + 1] * 5000))(0) == 5000
     assert dyn.unfolded_expression(3000).count("f(") == 3000
+
+
+def test_unfolded_expression_names_the_parameters_and_inputs():
+    bold = dyn.unfolded_expression(2, driven=True, state=r"\mathbf{h}",
+                                   params=r"\boldsymbol{\theta}", inputs=r"\mathbf{x}")
+    assert bold == (r"f(f(\mathbf{h}^{(0)}, \mathbf{x}^{(1)}; \boldsymbol{\theta}), "
+                    r"\mathbf{x}^{(2)}; \boldsymbol{\theta})")
+    assert dyn.unfolded_expression(1, params="p") == "f(s^{(0)}; p)"
+    with pytest.raises(TypeError, match="params"):
+        dyn.unfolded_expression(1, params=None)

@@ -240,7 +240,8 @@ def stub(*args):
 
 def test_chapter_exercises_are_registered():
     labels = {e.label: e for e in list_exercises(chapter="rnn_equations")}
-    assert set(labels) == {"rnn-step-forward", "rnn-n-params", "rnn-hidden-states", "rnn-shared-theta"}
+    assert set(labels) == {"rnn-step-forward", "rnn-n-params", "rnn-hidden-states", "rnn-shared-theta",
+                           "rnn-perplexity"}
     assert labels["rnn-shared-theta"].kind == "written"
     assert labels["rnn-step-forward"].answer_name == "rnn_step_forward"
     with pytest.raises(UnknownExercise, match="rnn-step-forward"):

@@ -116,7 +116,8 @@ def test_registered_with_their_chapters():
     assert set(graphs) == {"graphs-build", "graphs-hand-gradient", "graphs-receives-gradient"}
     recurrence = {e.label: e for e in list_exercises(chapter="recurrence")}
     assert set(recurrence) == {"recurrence-unfold", "recurrence-spectral-radius",
-                               "recurrence-forget-steps", "recurrence-memory"}
+                               "recurrence-forget-steps", "recurrence-memory",
+                               "recurrence-leaky-step"}
     assert recurrence["recurrence-memory"].kind == "written"
 
 

@@ -19,7 +19,8 @@ import pytest
 
 import rnnlib
 import rnnlib.exercises as ex
-from rnnlib import bidirectional, data, deep, dynamics, graph as g, metrics, patterns, seq2seq
+from rnnlib import (bidirectional, data, deep, dynamics, graph as g, metrics, patterns,
+                    reservoir, seq2seq)
 from rnnlib.bptt import bptt_contributions, bptt_memory_bytes
 from rnnlib.exercises import check, judge_observations, make_cases, observe_case
 from rnnlib.exercises.computational_graphs import LEAVES, monitor_graph, squared_error_graph
@@ -59,6 +60,21 @@ def unfold(f, T):
 
 def scale(W, rho):
     return W * (rho / np.abs(np.linalg.eigvals(W)).max())
+
+
+def leaky_step(params, x_t, h_prev, alpha):
+    new = np.tanh(params["b"] + h_prev @ params["W"].T + x_t @ params["U"].T)
+    return h_prev + alpha * (new - h_prev)               # (1 - alpha) h + alpha new
+
+
+def perplexity_and_bits(losses, mask):
+    mean = float(np.sum(losses * mask) / np.count_nonzero(mask))
+    return math.exp(mean), math.log2(math.e) * mean
+
+
+def library_perplexity(losses, mask):
+    L = metrics.per_step_loss(float(losses.sum(axis=0, where=mask).mean()), mask=mask)
+    return metrics.perplexity(L), metrics.bits_per_character(L)
 
 
 def steps(rho, eps):
@@ -230,6 +246,9 @@ SOLUTIONS = {
     "rnn-hidden-states": (lambda p, x, h0: rnnlib.rnn_forward(p, x, h0).h, hidden_states),
     "recurrence-unfold": (dynamics.unfold, unfold),
     "recurrence-spectral-radius": (dynamics.scale_to_spectral_radius, scale),
+    "recurrence-leaky-step": (lambda p, x, h, a: reservoir.reservoir_states(p, x[None], h, a)[1],
+                              leaky_step),
+    "rnn-perplexity": (library_perplexity, perplexity_and_bits),
     "recurrence-forget-steps": (lambda r, e: math.inf if r >= 1 else max(0, math.ceil(math.log(e) / math.log(r) - 1e-12)), steps),
     "graphs-build": (squared_error_graph, lambda x, w, b, y: g.square(g.sigmoid(x @ w + b) - y)),
     "graphs-hand-gradient": (None, by_hand),

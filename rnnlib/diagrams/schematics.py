@@ -226,7 +226,7 @@ def driven_system():
 def rnn_step():
     """One step of the RNN with every symbol and its shape (chapter "The RNN's equations"):
     a^(t) = b + W h^(t-1) + U x^(t), h^(t) = tanh(a^(t)), o^(t) = c + V h^(t),
-    ŷ^(t) = softmax(o^(t)), the loss L^(t) against y^(t)."""
+    ŷ^(t) = softmax(o^(t)), the per-step loss J_t against y^(t)."""
     c = Canvas(W_COL, 470)
     xa, xh = 250, 420
     ya, yx, yo, yy, yl = 330, 430, 240, 150, 56
@@ -238,7 +238,7 @@ def rnn_step():
     o = c.node(xh, yo, "o^(t)", "output", sublabel="C")
     soft = c.node(xh, (yo + yy) / 2 - 2, "softmax", "operation", math=False, size=13, h=26)
     y_hat = c.node(xh, yy - 20, "ŷ^(t)", "output", sublabel="C")
-    loss = c.node(xh, yl, "L^(t)", "loss")
+    loss = c.node(xh, yl, "J_t", "loss")
     target = c.node(556, yl, "y^(t)", "constant", sublabel="class")
     c.edge(hp, a, label="W", label_shift=(0, -19))
     c.edge(x, a, label="U", label_at=0.5, label_shift=(-19, 0))
@@ -269,7 +269,8 @@ def rnn_step():
         "with the bias b (size m) they sum to the pre-activation a(t) = b + W h(t-1) + U x(t) "
         "(size m); tanh gives h(t) (size m), which goes on through W to the next step and up "
         "through V (C by m), plus the bias c (size C), to the output o(t) (size C); softmax "
-        "gives y_hat(t) (size C), and the loss L(t) compares it with the target class y(t).")
+        "gives y_hat(t) (size C), and the per-step loss J_t compares it with the target class "
+        "y(t).")
 
 
 # ------------------------------------------------------------------------- design patterns

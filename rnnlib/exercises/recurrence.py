@@ -5,11 +5,15 @@
 * ``recurrence-forget-steps``: how many steps a contracting linear state needs to shrink below
   eps (rho^t <= eps).
 * ``recurrence-memory`` (written): what a fixed-size hidden state can and cannot remember.
+* ``recurrence-leaky-step``: one step of a leaky unit, h^(t) = (1 - alpha) h^(t-1) + alpha
+  tanh(b + W h^(t-1) + U x^(t)), for a batch, with one alpha or one per unit (section "Echo state
+  networks and leaky units").
 
 Each checker compares with rnnlib.dynamics on fixed and fresh random cases and names the usual
 mistakes (one application too many or too few, the largest singular value or the Frobenius norm in
 place of the spectral radius, eigenvalues without their modulus or a complex answer, floor instead
-of ceiling).
+of ceiling, the leak's two weights swapped or the leak inside the tanh). The dtype rule of
+:mod:`rnnlib.exercises` holds: a float64 answer for float32 inputs passes when its values are right.
 """
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ import math
 
 import numpy as np
 
-from .. import dynamics
-from . import Case, Checker, Mistake, call, close, compare, describe, exercise, first_match, register, snapshot
+from .. import dynamics, reservoir
+from . import (Case, Checker, Mistake, call, changed_argument, close, compare, describe, exercise,
+               first_match, register, snapshot)
 
 CHAPTER = "recurrence"
 
@@ -199,3 +204,129 @@ class ForgetSteps(Checker):
 
 register("recurrence-memory", chapter=CHAPTER, kind="written", points=2,
          title="What can a fixed-size state remember?")
+
+
+# ----------------------------------------------------------------------------------------------
+# recurrence-leaky-step
+# ----------------------------------------------------------------------------------------------
+def _leaky_case(context, B, d, m, alpha, dtype, seed):
+    """params W (m, m), U (m, d), b (m,) (b non-zero, W beyond tanh's linear range, not
+    symmetric), x_t (B, d), h_prev (B, m); alpha a number or "per unit" (m,) drawn here."""
+    rng = np.random.default_rng(seed)
+    params = {"W": (1.5 * rng.standard_normal((m, m)) / np.sqrt(m)).astype(dtype),
+              "U": rng.standard_normal((m, d)).astype(dtype),
+              "b": rng.standard_normal(m).astype(dtype)}
+    x_t = rng.standard_normal((B, d)).astype(dtype)                      # (B, d)
+    h_prev = rng.uniform(-1, 1, (B, m)).astype(dtype)                    # (B, m)
+    if isinstance(alpha, str):
+        alpha = rng.uniform(0.05, 1.0, m).astype(dtype)                  # (m,) one per unit
+    return Case(context, (params, x_t, h_prev, alpha))
+
+
+def _leaky_variant(params, x_t, h_prev, alpha, mistake):
+    """What an answer with one typical mistake returns."""
+    W, U, b = params["W"], params["U"], params["b"]
+    a = b + h_prev @ W.T + x_t @ U.T                                     # (B, m)
+    if mistake == "swapped":
+        return alpha * h_prev + (1 - alpha) * np.tanh(a)
+    if mistake == "vanilla":
+        return np.tanh(a)
+    if mistake == "inside":
+        return np.tanh((1 - alpha) * h_prev + alpha * a)
+    if mistake == "no_tanh":
+        return (1 - alpha) * h_prev + alpha * a
+    if mistake == "old_unscaled":
+        return h_prev + alpha * np.tanh(a)
+    if mistake == "new_unscaled":
+        return (1 - alpha) * h_prev + np.tanh(a)
+    if mistake == "W_transposed":
+        return (1 - alpha) * h_prev + alpha * np.tanh(b + h_prev @ W + x_t @ U.T)
+    if mistake == "no_bias":
+        return (1 - alpha) * h_prev + alpha * np.tanh(a - b)
+    raise ValueError(mistake)
+
+
+_LEAKY_MISTAKES = (
+    ("swapped", "you swapped the two weights: the old state keeps the share (1 - alpha), the new "
+                "tanh(...) gets alpha, h^(t) = (1 - alpha) h^(t-1) + alpha tanh(a^(t)); a small "
+                "alpha is a slow unit."),
+    ("vanilla", "you returned tanh(a^(t)), the vanilla RNN's step: the leak is missing, "
+                "h^(t) = (1 - alpha) h^(t-1) + alpha tanh(a^(t))."),
+    ("inside", "you put the leak inside the tanh; it mixes the states outside it: "
+               "h^(t) = (1 - alpha) h^(t-1) + alpha tanh(b + W h^(t-1) + U x^(t))."),
+    ("no_tanh", "the tanh is missing: the new part is alpha tanh(a^(t)), not alpha a^(t)."),
+    ("old_unscaled", "the old state must be scaled by (1 - alpha): h^(t) = (1 - alpha) h^(t-1) "
+                     "+ alpha tanh(a^(t)), a weighted average of the old and the new state."),
+    ("new_unscaled", "the new part must be scaled by alpha: h^(t) = (1 - alpha) h^(t-1) + alpha "
+                     "tanh(a^(t))."),
+    ("W_transposed", "you multiplied by W transposed: with one example per row, W h^(t-1) is "
+                     "`h_prev @ W.T`, not `h_prev @ W`."),
+    ("no_bias", "the bias b is missing: a^(t) = b + W h^(t-1) + U x^(t)."),
+)
+
+# (context, B, d, m, alpha, dtype, seed)
+LEAKY_CASES = (
+    ("B=3, d=2, m=4, alpha=0.3", 3, 2, 4, 0.3, np.float64, 1),
+    ("B=1, d=5, m=3, alpha=1 (the vanilla RNN step)", 1, 5, 3, 1.0, np.float64, 2),
+    ("B=2, d=3, m=5, alpha per unit (shape (m,))", 2, 3, 5, "per unit", np.float64, 3),
+    ("B=4, d=3, m=6, alpha=0.05, float32", 4, 3, 6, 0.05, np.float32, 4),
+)
+
+
+@exercise("recurrence-leaky-step", chapter=CHAPTER, points=2, answer_name="leaky_step",
+          title="One step of a leaky unit")
+class LeakyStep(Checker):
+    """answer(params, x_t, h_prev, alpha) -> h_t (B, m), with alpha a number or (m,)."""
+
+    references = ("rnnlib.reservoir.reservoir_states", "rnnlib.reservoir._reservoir_states",
+                  "rnnlib.reservoir._leaky_states")
+
+    def cases(self, rng):
+        cases = [_leaky_case(*spec) for spec in LEAKY_CASES]
+        for _ in range(3):
+            B, d, m = (int(v) for v in rng.integers(1, 7, size=3))
+            dtype = np.float32 if rng.random() < 0.3 else np.float64
+            alpha = "per unit" if rng.random() < 0.3 else round(float(rng.uniform(0.02, 0.98)), 3)
+            name = "" if dtype == np.float64 else ", float32"
+            shown = "per unit (shape (m,))" if alpha == "per unit" else alpha
+            cases.append(_leaky_case(f"B={B}, d={d}, m={m}, alpha={shown}{name} (random)",
+                                     B, d, m, alpha, dtype, int(rng.integers(2 ** 31))))
+        return cases
+
+    def observe(self, returned, case, args):
+        return {"h_t": snapshot(returned),
+                "changed": changed_argument(case.args, args, ("params", "x_t", "h_prev", "alpha"))}
+
+    def judge_error(self, case, record):
+        raised = str(record.get("raised", ""))
+        if "TypeError" in raised and ("positional argument" in raised or "missing" in raised) \
+                and not record.get("where"):
+            raise Mistake(f"your function must take four arguments (params, x_t, h_prev, alpha) "
+                          f"({raised}).")
+
+    def judge(self, case, observed):
+        params, x_t, h_prev, alpha = case.args
+        context = case.context
+        h_t, changed = observed.get("h_t"), observed.get("changed")
+        if changed:
+            raise Mistake(f"your function changed its argument {changed} in place ({context}); "
+                          "compute a new array instead.")
+        expected = reservoir.reservoir_states(params, x_t[None], h_prev, alpha)[1]   # (B, m)
+        if isinstance(h_t, (tuple, list)) and len(h_t) >= 1 and isinstance(h_t[0], np.ndarray):
+            raise Mistake(f"return the array h_t of shape {expected.shape} only, got "
+                          f"{describe(h_t)} ({context}).")
+        p64 = {k: v.astype(np.float64) for k, v in params.items()}
+        a64 = np.asarray(alpha, dtype=np.float64)
+        alpha_is_one = bool(np.all(a64 == 1))
+        variants = [(feedback, (lambda m=mistake: _leaky_variant(
+            p64, x_t.astype(np.float64), h_prev.astype(np.float64), a64, m)))
+            for mistake, feedback in _LEAKY_MISTAKES
+            if not (alpha_is_one and mistake in ("vanilla", "new_unscaled", "inside"))]
+        known = first_match(h_t, variants, rtol=1e-4, atol=1e-5,
+                            unless=expected.astype(np.float64))
+        if known:
+            raise Mistake(f"Your h_t is wrong ({context}): {known}")
+        if isinstance(h_t, np.ndarray) and h_t.shape == (expected.shape[1],) and expected.shape[0] == 1:
+            raise Mistake(f"keep the batch dimension: h_t must have shape {expected.shape} "
+                          f"({context}).")
+        compare(h_t, expected, name="your h_t", context=context, dtype=x_t.dtype)

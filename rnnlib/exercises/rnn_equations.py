@@ -5,6 +5,8 @@
 * ``rnn-n-params``: count the parameters, n_params(m, d, C) = m*m + m*d + C*m + m + C.
 * ``rnn-hidden-states``: unroll the recurrence over a sequence, h (T+1, B, m) with h[0] = h0.
 * ``rnn-shared-theta`` (written): why θ is the same at every time step.
+* ``rnn-perplexity``: the perplexity and bits per character of per-step losses (T, B) with a
+  mask (T, B): L = the mean over the real steps, exp(L) and L / ln 2, returned as a tuple or list.
 
 Each checker runs the answer on fixed edge cases (B=1, d != m, T=1, float32) and fresh random
 ones against the reference implementation in rnnlib, and recognises the usual mistakes by comparing
@@ -15,13 +17,14 @@ tolerance and passes.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
 from ..activations import sigmoid
 from ..rnn import init_rnn, rnn_forward, rnn_step_forward
 from . import (Case, Checker, Mistake, changed_argument, compare, describe, exercise, first_match,
-               register, signature_error, snapshot)
+               is_sequence, register, signature_error, snapshot, tolerance)
 
 CHAPTER = "rnn_equations"
 
@@ -348,3 +351,128 @@ class HiddenStates(Checker):
 # ----------------------------------------------------------------------------------------------
 register("rnn-shared-theta", chapter=CHAPTER, points=1, kind="written",
          title="Why is θ the same at every step?")
+
+
+# ----------------------------------------------------------------------------------------------
+# Perplexity and bits per character from per-step losses and a mask
+# ----------------------------------------------------------------------------------------------
+def _perplexity_case(context, T, lengths, dtype, seed):
+    """losses (T, B): -log y_hat at real steps (about 1 to 4 nats), and at padded steps a value
+    that is not a loss (what the network happened to predict on padding); mask (T, B) bool."""
+    rng = np.random.default_rng(seed)
+    B = len(lengths)
+    mask = np.arange(T)[:, None] < np.asarray(lengths)[None, :]           # (T, B)
+    losses = rng.uniform(0.5, 4.0, (T, B))                               # (T, B) nats
+    losses[~mask] = rng.uniform(5.0, 9.0, int((~mask).sum()))             # not losses
+    return Case(context, (losses.astype(dtype), mask))
+
+
+def _scores(mean_loss):
+    """(perplexity, bits per character) of a mean loss in nats per step."""
+    with np.errstate(over="ignore"):
+        return float(np.exp(mean_loss)), float(mean_loss / math.log(2))
+
+
+# (context, T, lengths, dtype, seed): the first has lengths that differ, so the weighting of a
+# mean over sequences differs from the mean over real steps
+PERPLEXITY_CASES = (
+    ("T=5, B=3, lengths 5, 3, 1", 5, (5, 3, 1), np.float64, 1),
+    ("T=4, B=2, no padding", 4, (4, 4), np.float64, 2),
+    ("T=6, B=1, length 4", 6, (4,), np.float64, 3),
+    ("T=8, B=4, lengths 8, 2, 5, 1, float32", 8, (8, 2, 5, 1), np.float32, 4),
+)
+
+
+@exercise("rnn-perplexity", chapter=CHAPTER, points=2, answer_name="perplexity_and_bits",
+          title="Perplexity and bits per character with a mask")
+class Perplexity(Checker):
+    """answer(losses, mask) -> (perplexity, bits per character) of the real steps."""
+
+    references = ("rnnlib.metrics.perplexity", "rnnlib.metrics._perplexity",
+                  "rnnlib.metrics.bits_per_character", "rnnlib.metrics._bits_per_character",
+                  "rnnlib.metrics.per_step_loss", "rnnlib.metrics._per_step_loss")
+
+    def cases(self, rng):
+        cases = [_perplexity_case(*spec) for spec in PERPLEXITY_CASES]
+        for _ in range(3):
+            T, B = int(rng.integers(2, 10)), int(rng.integers(1, 6))
+            lengths = tuple(int(v) for v in rng.integers(1, T + 1, size=B))
+            dtype = np.float32 if rng.random() < 0.3 else np.float64
+            name = "" if dtype == np.float64 else ", float32"
+            cases.append(_perplexity_case(
+                f"T={T}, B={B}, lengths {', '.join(map(str, lengths))}{name} (random)", T, lengths,
+                dtype, int(rng.integers(2 ** 31))))
+        return cases
+
+    def observe(self, returned, case, args):
+        return {"returned": snapshot(returned),
+                "changed": changed_argument(case.args, args, ("losses", "mask"))}
+
+    def judge(self, case, observed):
+        losses, mask = case.args
+        context = case.context
+        out, changed = observed.get("returned"), observed.get("changed")
+        if changed:
+            raise Mistake(f"your function changed its argument {changed} in place ({context}); "
+                          "leave the losses and the mask as they were.")
+        if not is_sequence(out, 2):
+            raise Mistake(f"return two numbers, (perplexity, bits per character), as a tuple or a "
+                          f"list; got {describe(out)} ({context}).")
+        try:
+            values = [float(np.asarray(v, dtype=np.float64)) for v in out]
+        except Exception:
+            raise Mistake(f"both entries must be numbers, got {describe(out)} ({context}).") from None
+        L = float(losses.astype(np.float64)[mask].mean())                   # nats per real step
+        expected = _scores(L)
+        rtol, _ = tolerance(losses.dtype)
+        if np.allclose(values, expected, rtol=rtol, atol=0):
+            return
+        x = losses.astype(np.float64)
+        lengths = mask.sum(axis=0)                                           # (B,)
+        per_sequence = [float(x[:n, b].mean()) for b, n in enumerate(lengths)]
+        wrong_means = (
+            ("you averaged over every entry, padded steps included: only the real steps "
+             "(mask True) count, L = losses[mask].mean().", float(x.mean())),
+            ("you zeroed the padded steps but divided by T * B: divide by the number of real "
+             "steps, N = mask.sum().", float((x * mask).sum() / x.size)),
+            ("you averaged each sequence first and then the sequences: that weights a short "
+             "sequence's steps more. Average over all real steps at once, L = losses[mask].mean().",
+             float(np.mean(per_sequence))),
+            ("you summed the losses instead of averaging them: perplexity is exp of the mean "
+             "loss per step.", float(x[mask].sum())),
+        )
+        for feedback, wrong in wrong_means:
+            if not np.isclose(wrong, L, rtol=rtol, atol=0) \
+                    and np.isclose(values[0], _scores(wrong)[0], rtol=rtol, atol=0):
+                raise Mistake(f"Your perplexity is wrong ({context}): {feedback}")
+        mean_of_perplexities = float(np.mean([math.exp(v) for v in per_sequence]))
+        if not np.isclose(mean_of_perplexities, expected[0], rtol=rtol, atol=0) \
+                and np.isclose(values[0], mean_of_perplexities, rtol=rtol, atol=0):
+            raise Mistake(f"Your perplexity is wrong ({context}): you averaged the perplexities of "
+                          "the sequences; the perplexity is exp of the mean loss over all real "
+                          "steps.")
+        if np.allclose(values[::-1], expected, rtol=rtol, atol=0):
+            raise Mistake(f"the two numbers are swapped ({context}): return (perplexity, bits per "
+                          "character).")
+        if np.isclose(values[0], expected[0], rtol=rtol, atol=0):
+            bits = values[1]
+            if np.isclose(bits, L, rtol=rtol, atol=0):
+                raise Mistake(f"Your bits per character are in nats ({context}): divide the mean "
+                              "loss by ln 2, bits = L / log(2) (= log2 of the perplexity).")
+            if np.isclose(bits, L * math.log(2), rtol=rtol, atol=0):
+                raise Mistake(f"Your bits per character are wrong ({context}): divide by ln 2, do "
+                              "not multiply: bits = L / log(2).")
+            if np.isclose(bits, L / math.log(10), rtol=rtol, atol=0):
+                raise Mistake(f"Your bits per character are wrong ({context}): a bit is a base-2 "
+                              "digit, bits = L / log(2), not L / log(10).")
+            raise Mistake(f"Your perplexity is right but your bits per character are not "
+                          f"({context}): expected {expected[1]:.6g}, got {bits:.6g}.")
+        if np.isclose(values[0], 2 ** L, rtol=rtol, atol=0):
+            raise Mistake(f"Your perplexity is wrong ({context}): the losses are in nats (natural "
+                          "logarithms), so the perplexity is exp(L), not 2 ** L.")
+        if np.isclose(values[0], L, rtol=rtol, atol=0):
+            raise Mistake(f"Your perplexity is the mean loss itself ({context}): the perplexity is "
+                          "exp(L).")
+        raise Mistake(f"for {context} the mean loss over the real steps is L = {L:.6g} nats, so "
+                      f"the answer is (exp(L), L / ln 2) = ({expected[0]:.6g}, {expected[1]:.6g}); "
+                      f"you returned ({values[0]:.6g}, {values[1]:.6g}).")

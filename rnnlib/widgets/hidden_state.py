@@ -129,9 +129,9 @@ def hidden_state_figure(data):
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
-        "components of h<sup>(t)</sup> (first trajectory)",
-        "trajectories, 2 principal components",
-        "||h<sup>(t)</sup>|| and spread (dashed)"))
+        "h<sup>(t)</sup>: 4 components",
+        "2 principal components",
+        "||h<sup>(t)</sup>||, spread dashed"))
     t = data["t"]
     for k in range(N_COMPONENTS):
         fig.add_trace(go.Scatter(x=t, y=data["components"][:, k], mode="lines",
@@ -160,7 +160,8 @@ def hidden_state_figure(data):
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=3)
     fig.update_layout(height=400, margin=dict(l=40, r=10, t=90, b=40),
                       plot_bgcolor="white", title=None)
-    fig.update_annotations(font_size=12)
+    # 14 px panel titles: their superscripts (80 % by the book's CSS) stay above 11 px
+    fig.update_annotations(font_size=14)
     fig.update_xaxes(gridcolor="#EEEEEE", zeroline=False)
     fig.update_yaxes(gridcolor="#EEEEEE", zeroline=False)
     return fig
