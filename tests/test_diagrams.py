@@ -253,11 +253,11 @@ def test_driven_system_and_rnn_step():
 
 
 def test_design_patterns():
-    _, found = check_diagram(D.design_pattern("hidden-to-hidden"), ["h(0)", "L(3)", "y(1)"])
+    _, found = check_diagram(D.design_pattern("hidden-to-hidden"), ["h(0)", "J3", "y(1)"])
     assert found.count("W") == 3
     _, found = check_diagram(D.design_pattern("output-to-hidden"), ["o(1)", "h(3)"])
     assert found.count("W") == 2 and "h(0)" not in found
-    _, found = check_diagram(D.design_pattern("sequence-to-one"), ["L(3)", "o(3)"])
+    _, found = check_diagram(D.design_pattern("sequence-to-one"), ["J", "o(3)"])
     assert "o(1)" not in found and found.count("W") == 3
     with pytest.raises(ValueError, match="kind"):
         D.design_pattern("teacher-forcing")

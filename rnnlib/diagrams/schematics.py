@@ -314,7 +314,7 @@ def design_pattern(kind):
         if kind != "sequence-to-one" or t == T:
             o = c.node(xc, yo, _sup("o", t), "output")
             c.edge(h, o, label="V", label_shift=(-17, 0))
-            loss = c.node(xc, yl, _sup("L", t), "loss")
+            loss = c.node(xc, yl, "J" if kind == "sequence-to-one" else f"J_{t}", "loss")
             y = c.node(xc + 72, yl + 44, _sup("y", t), "constant")
             c.edge(o, loss)
             c.edge(y, loss)
