@@ -937,16 +937,25 @@ def draw(outputs, show_grads=False, parameters_on_top=False, title=None, width=N
 
     Returns an :class:`rnnlib.diagrams.Diagram`: it shows itself in Jupyter and on the book's
     pages (``.show()`` works too), ``.svg`` is the drawing and ``.alt`` describes it in words.
-    Graphviz ``dot`` lays the graph out (left to right; an unrolled RNN's steps side by side,
-    bottom to top, each shared parameter one node beside the steps that use it). Variables
-    have their role's shape and colour (inputs blue rectangles, parameters orange, constants
-    grey dashed, intermediate values white circles, hidden states green circles, outputs
-    purple, losses vermillion hexagons), operations are yellow ellipses with their symbol.
-    Hovering a node shows its value (with ``show_grads``, also its gradient; call
-    ``backward()`` first). ``title`` is shown as the caption; ``width`` is the largest width in
-    px (default: the book's 688 px column). ``parameters_on_top`` puts the parameters in the
-    first rank of a left-to-right graph. ``height`` is accepted and ignored (the height follows
-    the layout). Without Graphviz the layout falls back to :func:`layout`, with one warning.
+    Graphviz ``dot`` lays the graph out left to right. Variables have their role's shape and
+    colour (inputs blue rectangles, parameters orange, constants grey dashed, intermediate
+    values white circles, hidden states green circles, outputs purple, losses vermillion
+    hexagons), operations are yellow ellipses with their symbol. Hovering a node shows its
+    value (with ``show_grads``, also its gradient; call ``backward()`` first). ``title`` is
+    shown as the caption.
+
+    An unrolled network (:func:`unroll_rnn`) is drawn bottom to top with its steps side by
+    side; each parameter the steps share is one node in a lane at the left, with one bus (a
+    wire in the parameter colour) that taps into every step, and h^(t-1) reaches step t through
+    the gap between the steps.
+
+    ``parameters_on_top``: the parameters in a row above a left-to-right graph, each over the
+    operations that use it. An unrolled network keeps its parameter lane at the left, so there
+    the argument is ignored, with a ``GraphLayoutWarning``. ``width``: the largest width in px
+    (default 660, what the book's column shows 1:1); ``height``: the largest height in px: a
+    taller unrolled network is drawn with its ranks closer together; what still does not fit
+    is drawn at full size with a ``GraphLayoutWarning`` (text is never shrunk below 12 px).
+    Without Graphviz the layout falls back to :func:`layout`, with one warning.
     """
     outs = _check_outputs(outputs)
     if not isinstance(show_grads, bool):
@@ -961,4 +970,4 @@ def draw(outputs, show_grads=False, parameters_on_top=False, title=None, width=N
     from .diagrams.graphs import draw_graph
 
     return draw_graph(outs, show_grads=show_grads, parameters_on_top=parameters_on_top,
-                      title=title, width=width)
+                      title=title, width=width, height=height)

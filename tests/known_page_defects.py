@@ -14,8 +14,6 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
             '17 wider than 688 px or scrolling (14 code cell, 2 code block, 1 display equation); widest 932 px code cell in "Many to one: sentiment"',
         'fits_390':
             '6 wider than 358 px or scrolling (4 widget, 2 display equation); widest 846 px display equation in "One to many: captioning"',
-        'tqdm':
-            '10 found, e.g. \'600/600 [00:02<00:00, 248.61it/s, loss=0.000…\' in "Many to one: sentiment"; sections: Why parameters are shared: th… (4), Many to one: sentiment (2), One to many: captioning (2), Many to many: translation (2)',
         'figure_text':
             '1 figure(s) below 11 px, smallest 8.8 px: matplotlib image d8f66dbc681bdd061295afd25bc5cef9107469c05cc9d24c7d2e4062f1cdc807.png in …',
     },
@@ -36,16 +34,10 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
             '2 found, e.g. \'one RNN step without outputs, $\\\\mathbf{h}^{(…\' in "A system driven by an input"; sections: A system driven by an input (2)',
         'figure_text':
             '2 figure(s) below 11 px, smallest 9.6 px: plotly figure \'\' in "The hidden-state dynamics widget": smallest text 9.6 px < 11 (\'(t)\' …; plotly figure \'Hidden-state dynamics: choose the activation, move\' in "The hidden-state d…',
-        'axe_light':
-            'aria-input-field-name (serious, 5 elements)',
     },
     'book/rnn_equations': {
         'fits_1280':
             '9 wider than 688 px or scrolling (7 code cell, 2 code block); widest 854 px code cell in "The forward pass, step by step"',
-        'fits_390':
-            '2 wider than 358 px or scrolling (1 display equation, 1 widget); widest 464 px display equation in "The equations"',
-        'tqdm':
-            '2 found, e.g. \'300/300 [00:02<00:00, 125.79it/s, loss=47.35…\' in "A character-level language model"; sections: A character-level language mo… (2)',
         'figure_text':
             '1 figure(s) below 11 px, smallest 8.7 px: matplotlib image 2da557939ef7a62389439bd69cc8fe6f20932557104a907e51d373e2d7e72ea5.png in …',
     },
@@ -56,16 +48,12 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
             '31 wider than 358 px or scrolling (28 widget, 2 display equation, 1 span); widest 616 px widget in "Skip connections help training"',
         'raw_tex':
             '4 found, e.g. \'’s state at the same step, $\\\\mathbf{h}_l^{(t…\' in "Deep RNNs: three kinds of depth"; sections: Deep RNNs: three kinds of dep… (4)',
-        'tqdm':
-            '15+ found, e.g. \'600/600 [00:00<00:00, 503.53it/s, loss=0.020…\' in "One task, three patterns: running parity"; sections: Depth helps (6), One task, three patterns: run… (3), Skip connections help training (3), What pattern 2 cannot represe… (2)',
     },
     'book/bptt': {
         'fits_1280':
             '16 wider than 688 px or scrolling (12 code cell, 4 code block); widest 995 px code cell in "A character-level language model, min-c…"',
         'fits_390':
             '8 wider than 358 px or scrolling (4 widget, 3 display equation, 1 output); widest 673 px display equation in "The chain rule for U"',
-        'tqdm':
-            '10 found, e.g. \'9/9 [00:18<00:00, 2.76s/it]\' in "What truncation cannot learn"; sections: A character-level language mo… (8), What truncation cannot learn (2)',
     },
     'book/exploding_vanishing': {
         'fits_1280':
@@ -74,8 +62,6 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
             '4 wider than 358 px or scrolling (2 display equation, 1 span, 1 widget); widest 553 px display equation in "Why: a product of Jacobians"',
         'raw_tex':
             '1 found, e.g. \'bound (||W||₂)^(T−k)\' in "The gradient-norm widget"; sections: The gradient-norm widget (1)',
-        'tqdm':
-            '4 found, e.g. \'2/2 [00:01<00:00, 1.92it/s]\' in "Exploding gradients, and clipping"; sections: Exploding gradients, and clip… (2), A long-term dependency (2)',
         'figure_text':
             '3 figure(s) below 11 px, smallest 7.1 px: plotly figure \'Gradient norms through time (T = 30, clipping at 1\' in "The gradient-norm …; matplotlib image 55426a7f9ce2abc5551be6956e5933b142c29eaf52f6e8b48bed17eaf3c9326d.png in …; matplotlib image a629303597e1e5afbbf8bbee6fb72c0f62990bb9928214b82d1b031dea7bcc6f.png in …',
     },
@@ -84,8 +70,6 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
             '12 wider than 688 px or scrolling (9 code cell, 2 display equation, 1 code block); widest 1081 px code cell in "The GRU: a lighter alternative"',
         'fits_390':
             '8 wider than 358 px or scrolling (4 display equation, 4 widget); widest 838 px display equation in "The constant error carousel"',
-        'tqdm':
-            '8 found, e.g. \'300/300 [00:01<00:00, 159.31it/s, loss=1.403…\' in "A task that needs memory"; sections: A task that needs memory (8)',
     },
     'book/recursive': {
         'fits_1280':
@@ -94,11 +78,5 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
             '7 wider than 358 px or scrolling (3 display equation, 3 widget, 1 span); widest 611 px display equation in "Backpropagation through structure"',
         'raw_tex':
             '2 found, e.g. \'position i of the input x^(i)\' in "Gradients at the leaves: chain versus b…"; sections: Gradients at the leaves: chai… (2)',
-        'tqdm':
-            '6 found, e.g. \'1000/1000 [00:03<00:00, 312.15it/s]\' in "How should the tree be structured?"; sections: How should the tree be struct… (6)',
-    },
-    'book/instructors': {
-        'fits_1280':
-            '4 wider than 688 px or scrolling (4 code block); widest 801 px code block in "Grade: the autograder"',
     },
 }

@@ -218,10 +218,56 @@ def _stderr_reader(pipe, sink, limit=4000):
     sink.append(kept.decode("utf-8", "replace"))
 
 
+def _descendants(pid):
+    """PIDs of every process below ``pid`` (read from /proc), children first."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        children = [p for p, parent in parents.items() if parent in frontier and p not in found]
+        found += children
+        frontier = children
+    return found
+
+
+def _uid_processes(first, last=None):
+    """PIDs of live (not zombie) processes running as a uid from ``first`` to ``last``."""
+    last = first if last is None else last
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as handle:
+                    status = dict(line.split(":", 1) for line in handle if ":" in line)
+                if first <= int(status["Uid"].split()[1]) <= last and not status["State"].strip().startswith("Z"):
+                    found.append(int(entry))
+            except (OSError, ValueError, KeyError):
+                continue
+    return found
+
+
+def _gone(pid):
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return any(line.startswith("State:") and "Z" in line.split()[1] for line in handle)
+    except OSError:
+        return True
+
+
 def _kill(process):
-    """Kill the sandbox: bwrap's process group (its PID namespace dies with its PID 1)."""
-    for target in (lambda: os.killpg(process.pid, signal.SIGKILL),
-                   lambda: process.kill()):
+    """Kill the sandbox: bwrap's process group, its children (the PID namespace's init, whose
+    death takes the namespace with it) and, as root, whatever still runs under the sandbox's
+    uid; then wait until they are gone, so no sandbox outlives the call."""
+    victims = _descendants(process.pid)
+    uid = getattr(process, "sandbox_uid", None)
+    for target in (lambda: os.killpg(process.pid, signal.SIGKILL), lambda: process.kill(),
+                   *[lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in victims]):
         try:
             target()
         except (ProcessLookupError, PermissionError, OSError):
@@ -230,6 +276,19 @@ def _kill(process):
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         pass
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        left = [pid for pid in victims if not _gone(pid)]
+        if uid is not None:
+            left += _uid_processes(uid)
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+        time.sleep(0.05)
 
 
 def run_sandbox(input_dir, files_dir, plan, settings, slot):
@@ -257,6 +316,8 @@ def run_sandbox(input_dir, files_dir, plan, settings, slot):
             preexec_fn=lambda: sb.set_limits(limits))
     finally:
         os.close(write_fd)
+    if settings.sandbox and sb.running_as_root():
+        process.sandbox_uid = sb.sandbox_uid(slot)
     with _ACTIVE_LOCK:
         ACTIVE["processes"].add(process)
     stderr = []
@@ -582,6 +643,13 @@ def stop_all():
         processes, folders = list(ACTIVE["processes"]), list(ACTIVE["folders"])
     for process in processes:
         _kill(process)
+    if sb.running_as_root():             # a sandbox started while we were stopping
+        first = sb.sandbox_uid(0)
+        for pid in _uid_processes(first, first + sb.SLOTS_PER_GRADER - 1):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
 

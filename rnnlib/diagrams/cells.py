@@ -10,7 +10,7 @@ from . import style as S
 from ._checks import check_bool
 from .svg import Canvas
 
-W_COL = S.COLUMN_WIDTH
+W_COL = S.FIGURE_WIDTH
 
 
 def _dot(c, x, y):
@@ -32,9 +32,9 @@ def lstm_cell(carousel=True):
     s_prev = c.node(40, yc, "s^(t-1)", "hidden", cls=hl)
     mul_f = c.node(190, yc, "×", "operation", math=False, w=32, h=32)
     add = c.node(340, yc, "+", "operation", math=False, w=32, h=32)
-    s_new = c.node(646, yc, "s^(t)", "hidden", cls=hl)
+    s_new = c.node(626, yc, "s^(t)", "hidden", cls=hl)
     if carousel:
-        c.band([(40, yc), (646, yc)], width=16, opacity=0.22)
+        c.band([(40, yc), (626, yc)], width=16, opacity=0.22)
     c.edge(s_prev, mul_f, cls=hl)
     c.edge(mul_f, add, cls=hl)
     c.edge(add, s_new, cls=hl)
@@ -44,20 +44,20 @@ def lstm_cell(carousel=True):
     g = c.node(390, yg, "g^(t)", "operation", sublabel="tanh", **gate_size)
     q = c.node(500, yg, "q^(t)", "operation", sublabel="σ", **gate_size)
     mul_ig = c.node(340, ym, "×", "operation", math=False, w=32, h=32)
-    tanh_s = c.node(580, ym, "tanh", "operation", math=False, size=14)
-    mul_q = c.node(580, yg, "×", "operation", math=False, w=32, h=32)
+    tanh_s = c.node(562, ym, "tanh", "operation", math=False, size=14)
+    mul_q = c.node(562, yg, "×", "operation", math=False, w=32, h=32)
     h_prev = c.node(40, yb, "h^(t-1)", "hidden")
-    h_new = c.node(646, yb, "h^(t)", "hidden")
+    h_new = c.node(626, yb, "h^(t)", "hidden")
     x = c.node(120, 352, "x^(t)", "input")
     c.edge(f, mul_f)
     c.edge(i, mul_ig)
     c.edge(g, mul_ig)
     c.edge(mul_ig, add)
-    _dot(c, 580, yc)
-    c.edge((580, yc), tanh_s)
+    _dot(c, 562, yc)
+    c.edge((562, yc), tanh_s)
     c.edge(tanh_s, mul_q)
     c.edge(q, mul_q)
-    c.edge(mul_q, h_new, via=[(580, yb)])
+    c.edge(mul_q, h_new, via=[(562, yb)])
     # the bus [h^(t-1), x^(t)] feeding the four gates
     _line(c, [h_prev.side("e"), (500, yb)])
     c.edge(x, (120, yb), head=False)
@@ -70,7 +70,7 @@ def lstm_cell(carousel=True):
     if carousel:
         c.text(14, 20, "constant error carousel: ∂J/∂s^(t-1) = f^(t) ⊙ ∂J/∂s^(t) + …",
                size=S.SMALL_SIZE, anchor="start", cls="hl-text", math=True, weight="600")
-    c.text(684, yb + 40, "to o^(t) and the next step", size=S.SCRIPT_SIZE, anchor="end",
+    c.text(652, yb + 40, "to o^(t) and the next step", size=S.SCRIPT_SIZE, anchor="end",
            math=True)
     return c.diagram(
         "The LSTM cell. Along the top runs the cell state from s(t-1) to s(t): it is multiplied "
@@ -88,14 +88,14 @@ def gru_cell():
     c = Canvas(W_COL, 380)
     yt, ym, yg, yb = 70, 150, 228, 300
     h_prev = c.node(40, yt, "h^(t-1)", "hidden")
-    mix = c.node(520, yt, "(1 − z) ⊙ h^(t-1) + z ⊙ h̃^(t)", "operation", size=13, h=36)
-    h_new = c.node(650, yt, "h^(t)", "hidden")
+    mix = c.node(505, yt, "(1 − z) ⊙ h^(t-1) + z ⊙ h̃^(t)", "operation", size=13, h=36)
+    h_new = c.node(628, yt, "h^(t)", "hidden")
     c.edge(h_prev, mix)
     c.edge(mix, h_new)
     gate_size = dict(w=58, h=44)
     r = c.node(190, yg, "r^(t)", "operation", sublabel="σ", **gate_size)
     cand = c.node(420, yg, "h̃^(t)", "operation", sublabel="tanh", **gate_size)
-    z = c.node(600, yg, "z^(t)", "operation", sublabel="σ", **gate_size)
+    z = c.node(580, yg, "z^(t)", "operation", sublabel="σ", **gate_size)
     mul_r = c.node(300, ym, "×", "operation", math=False, w=32, h=32)
     _dot(c, 300, yt)
     c.edge((300, yt), mul_r)
@@ -106,7 +106,7 @@ def gru_cell():
     c.edge(z, mix, start=(z.x - 6, z.top), end=(z.x - 20, mix.bottom + 1))
     # the bus [h^(t-1), x^(t)] feeds the two gates; the candidate reads x^(t)
     _dot(c, 90, yt)
-    _line(c, [(90, yt), (90, yb), (600, yb)])
+    _line(c, [(90, yt), (90, yb), (580, yb)])
     x = c.node(150, 352, "x^(t)", "input")
     c.edge(x, (150, yb), head=False)
     _dot(c, 150, yb)

@@ -67,8 +67,9 @@ def _net(T, outputs):
 
 def unrolled_graph(T=3, outputs=True):
     """The unrolled RNN as one computational graph (T = 1..3), laid out by dot: the steps side
-    by side from bottom (x^(t)) to top (J), W, U, b (and V, c) one shared node each
-    (chapter "Computational graphs"). outputs=False: the RNN with no outputs."""
+    by side from bottom (x^(t)) to top (J); W, U, b (and V, c) one shared node each, in a lane
+    at the left, each with a bus that taps into every step (chapter "Computational graphs").
+    outputs=False: the RNN with no outputs."""
     T = check_int("T", T, 1, 3)
     check_bool("outputs", outputs)
     net = _net(T, outputs)
@@ -81,8 +82,9 @@ def unrolled_graph(T=3, outputs=True):
         steps += "of L(1) to L(%d) gives J" % T
     alt = (f"The RNN unrolled for T = {T} steps as one computational graph, laid out from the "
            f"inputs x(1) to x({T}) at the bottom upward, one column per step: {steps}. The "
-           f"parameters {params} are single shared nodes with an arrow to every step that uses "
-           f"them; h(0) starts the chain and each h(t) feeds the next step.")
+           f"parameters {params} are single shared nodes in a column at the left; from each "
+           f"runs one line across the steps with an arrow into every step that uses it. h(0) "
+           f"starts the chain and each h(t) feeds the next step through the gap between them.")
     return draw_graph(top, alt=alt)
 
 

@@ -15,7 +15,7 @@ from . import style as S
 from ._checks import check_bool, check_choice, check_int
 from .svg import Canvas, InteractiveDiagram
 
-W_COL = S.COLUMN_WIDTH
+W_COL = S.FIGURE_WIDTH
 
 
 def _sup(name, t):
@@ -114,12 +114,12 @@ def _unfolded(c, T, x0, dx, y_h, y_x, y_o, outputs, highlight_W=False):
     hs = [c.node(x0, y_h, "h^(0)", "hidden")]
     for t in range(1, T + 1):
         h = c.node(x0 + t * dx, y_h, _sup("h", t), "hidden")
-        c.edge(hs[-1], h, label="W", label_shift=(0, -17))
+        c.edge(hs[-1], h, label="W", label_shift=(0, -17 if dx >= 90 else -30))
         x = c.node(x0 + t * dx, y_x, _sup("x", t), "input")
         c.edge(x, h, label="U", label_at=0.45, label_shift=(-17, 0))
         if outputs:
             o = c.node(x0 + t * dx, y_o, _sup("o", t), "output")
-            c.edge(h, o, label="V", label_at=0.5, label_shift=(-17, 0))
+            c.edge(h, o, label="V", label_at=0.5 if dx >= 90 else 0.72, label_shift=(-17, 0))
         hs.append(h)
     return hs
 
@@ -127,7 +127,7 @@ def _unfolded(c, T, x0, dx, y_h, y_x, y_o, outputs, highlight_W=False):
 def _unfolding_canvas(T, outputs, width=W_COL, dx=None):
     top = 78 if outputs else 0
     y_o, y_h, y_x = 40, 60 + top, 150 + top
-    c = Canvas(width, y_x + 32)
+    c = Canvas(width, y_x + 40)
     # the folded network: x -> h with the self-loop W
     fx = 52
     h = c.node(fx, y_h, "h", "hidden")
@@ -199,7 +199,7 @@ def driven_system():
     c.edge((ax0, y_h), (ax1, y_h), width=2.2)
     c.text((ax0 + ax1) / 2, y_h - 16, "unfold", size=S.SCRIPT_SIZE)
     names = ["h^(…)", "h^(t-1)", "h^(t)", "h^(t+1)", "h^(…)"]
-    xs = [228, 334, 450, 566, 664]
+    xs = [222, 324, 432, 540, 632]
     nodes = []
     for i, (name, x0) in enumerate(zip(names, xs)):
         if i in (0, 4):
@@ -228,18 +228,18 @@ def rnn_step():
     a^(t) = b + W h^(t-1) + U x^(t), h^(t) = tanh(a^(t)), o^(t) = c + V h^(t),
     ŷ^(t) = softmax(o^(t)), the loss L^(t) against y^(t)."""
     c = Canvas(W_COL, 470)
-    xa, xh = 250, 430
+    xa, xh = 250, 420
     ya, yx, yo, yy, yl = 330, 430, 240, 150, 56
     hp = c.node(60, ya, "h^(t-1)", "hidden", sublabel="m")
     a = c.node(xa, ya, "a^(t)", "value", sublabel="m")
     x = c.node(xa, yx, "x^(t)", "input", sublabel="d")
-    tanh = c.node(340, ya, "tanh", "operation", math=False, size=14)
+    tanh = c.node(335, ya, "tanh", "operation", math=False, size=14)
     h = c.node(xh, ya, "h^(t)", "hidden", sublabel="m")
     o = c.node(xh, yo, "o^(t)", "output", sublabel="C")
     soft = c.node(xh, (yo + yy) / 2 - 2, "softmax", "operation", math=False, size=13, h=26)
     y_hat = c.node(xh, yy - 20, "ŷ^(t)", "output", sublabel="C")
     loss = c.node(xh, yl, "L^(t)", "loss")
-    target = c.node(580, yl, "y^(t)", "constant", sublabel="class")
+    target = c.node(556, yl, "y^(t)", "constant", sublabel="class")
     c.edge(hp, a, label="W", label_shift=(0, -19))
     c.edge(x, a, label="U", label_at=0.5, label_shift=(-19, 0))
     c.edge(a, tanh)
@@ -249,12 +249,12 @@ def rnn_step():
     c.edge(soft, y_hat)
     c.edge(y_hat, loss)
     c.edge(target, loss)
-    nxt = (650, ya)
+    nxt = (630, ya)
     c.edge(h, nxt, label="W", label_shift=(0, -19))
-    c.text(650, ya + 22, "next step", size=S.SCRIPT_SIZE, anchor="end")
+    c.text(630, ya + 22, "next step", size=S.SCRIPT_SIZE, anchor="end")
     # biases enter the sums
     b = c.node(150, 240, "b", "parameter", sublabel="m")
-    cc = c.node(560, yo, "c", "parameter", sublabel="C")
+    cc = c.node(540, yo, "c", "parameter", sublabel="C")
     c.edge(b, a)
     c.edge(cc, o)
     # the parameter shapes

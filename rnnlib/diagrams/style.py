@@ -37,11 +37,14 @@ from html import escape
 from ._metrics import WIDTHS
 
 # ------------------------------------------------------------------------------------ sizes
-COLUMN_WIDTH = 688          # px: the text column of the book at a 1280 px window
+COLUMN_WIDTH = 688          # px: the text column of the book at a 1280 px window (nominal)
+FIGURE_WIDTH = 660          # px: the widest drawing; headless Chromium at a 1280 px window
+SHOWN_COLUMN = 676          # measures the article at 676 px (the scrollbar takes 12), so a
+                            # drawing <= 660 px is shown 1:1 and its 12 px text stays 12 px
 FONT_SIZE = 16              # px: node labels
 SCRIPT_SIZE = 12            # px: super- and subscripts, annotations (never smaller)
 SMALL_SIZE = 13             # px: annotations (shapes, depths, captions inside a drawing)
-MIN_FONT_PX = 12            # the smallest text anywhere, at column width
+MIN_FONT_PX = 12            # the smallest text anywhere, at the article's 676 px
 
 FONT_MATH = "'DejaVu Serif', 'STIX Two Text', 'Cambria', 'Times New Roman', serif"
 FONT_WORD = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif"
@@ -100,7 +103,13 @@ def _rules(theme):
              f"{pre}.rnd .hl .edge,{pre}.rnd .edge.hl{{stroke:{HIGHLIGHT[theme]}}}",
              f"{pre}.rnd .hl .head,{pre}.rnd .head.hl{{fill:{HIGHLIGHT[theme]}}}",
              f"{pre}.rnd .frame{{stroke:{MUTED[theme]}}}",
-             f"{pre}.rnd .band{{fill:{FAINT[theme]}}}"]
+             f"{pre}.rnd .band{{fill:{FAINT[theme]}}}",
+             f"{pre}.rnd .band-line{{stroke:{HIGHLIGHT[theme]}}}",
+             f"{pre}.rnd .hl-fill{{fill:{HIGHLIGHT[theme]}}}",
+             f"{pre}.rnd .grid{{stroke:{FAINT[theme]}}}",
+             f"{pre}.rnd .halo{{stroke:{BACKGROUND[theme]}}}",
+             f"{pre}.rnd .edge.bus{{stroke:{role_line('parameter', theme)}}}",
+             f"{pre}.rnd .head.bus{{fill:{role_line('parameter', theme)}}}"]
     for role in ROLES:
         rules.append(f"{pre}.rnd .r-{role}{{fill:{role_fill(role, theme)};"
                      f"stroke:{role_line(role, theme)}}}")
@@ -151,7 +160,7 @@ def text_width(text, size=FONT_SIZE, font="sans", bold=False):
 
 
 # --------------------------------------------------------------------------------- notation
-BOLD_SYMBOLS = set("xhoasifqgzrWUVbcuwXHyE") | {"ŷ", "θ", "h̃", "ĥ"}
+BOLD_SYMBOLS = set("xhoasifqgzrWUVbcuwXHyEB") | {"ŷ", "θ", "h̃", "ĥ", "λ"}
 _SCRIPT = r"(?:\((?:[^()]|\([^()]*\))*\)|\{[^{}]*\}|[^\s^_(){}])"
 _TOKEN = re.compile(r"(?P<base>[^\^_\s]+|\s+)(?:_(?P<sub>" + _SCRIPT + r"))?(?:\^(?P<sup>" + _SCRIPT + r"))?")
 

@@ -1,7 +1,9 @@
 """SVG primitives: a canvas of role-styled nodes and arrows, and the diagram objects it makes.
 
 A :class:`Diagram` holds one SVG drawing (``.svg``), its alt text (``.alt``) and its size in px
-(``.width``, ``.height``: drawn 1:1, at most the 688 px column). In Jupyter and in the built
+(``.width``, ``.height``: drawn 1:1, at most 660 px: headless Chromium measures the book's
+article at 676 px at a 1280 px window, so 12 px text stays 12 px; in a narrower column, a
+phone's, the figure scales down to fit, never wider than the page). In Jupyter and in the built
 book it shows as an inline ``<svg role="img" aria-label="...">`` inside a ``<figure>`` (the
 HTML that myst-nb puts on the static page); its plain-text form is the alt text.
 
@@ -20,7 +22,6 @@ from pathlib import Path
 from . import style as S
 
 _counter = itertools.count(1)
-MIN_SHOWN_WIDTH = 520       # px: narrower columns (phones) scroll the figure sideways
 
 
 def _uid(text):
@@ -48,10 +49,9 @@ class Diagram:
         return f"<figcaption>{escape(self.caption)}</figcaption>" if self.caption else ""
 
     def _inline_svg(self, svg=None, width=None):
-        """The SVG for a page: it shrinks with a narrow column, but not below 520 px (on a
-        phone the figure scrolls sideways instead of shrinking its text below 9 px)."""
-        svg, width = svg or self.svg, width or self.width
-        return svg.replace("<svg ", f'<svg style="min-width:{min(width, MIN_SHOWN_WIDTH)}px" ', 1)
+        """The SVG for a page: drawn 1:1 up to the column's width and scaled down with a
+        narrower column (max-width: 100%, height auto: a phone shows the whole figure)."""
+        return svg or self.svg
 
     def _repr_html_(self):
         return (f'<figure class="rnd-fig" style="max-width:{self.width}px">'
@@ -250,7 +250,7 @@ class Canvas:
 
     # ----------------------------------------------------------------------------- nodes
     def node(self, x, y, label, role, w=None, h=None, shape=None, size=S.FONT_SIZE, math=True,
-             bold=None, cls="", tooltip=None, dashed=None, sublabel=None):
+             bold=None, cls="", tooltip=None, dashed=None, sublabel=None, pad=None):
         """A node of ``role`` centred at (x, y); its size fits the label unless given."""
         if role not in S.ROLES:
             raise ValueError(f"role must be one of {S.ROLES}, got {role!r}")
@@ -262,7 +262,7 @@ class Canvas:
             d = max(w or 0, h or 0, tw + 14, (40 if label else 0), (50 if sublabel else 0))
             w = h = d
         else:
-            pad = {"hexagon": 30, "ellipse": 24, "chamfer": 16}.get(shape, 16)
+            pad = pad or {"hexagon": 30, "ellipse": 24, "chamfer": 16}.get(shape, 16)
             w = max(w or 0, tw + pad)
             h = max(h or 34, 46 if sublabel is not None else 0)
         node = Node(x, y, w, h, shape, role, label)
@@ -284,13 +284,13 @@ class Canvas:
         self.roles_used.add(role)
         return node
 
-    def tag(self, x, y, label, role="parameter", size=S.FONT_SIZE - 1, cls=""):
+    def tag(self, x, y, label, role="parameter", size=S.FONT_SIZE - 1, cls="", bold=None):
         """A small labelled tag on an edge (a parameter's name: W, U, V, b, c)."""
-        tw = S.label_width(label, size)
+        tw = S.label_width(label, size, True, bold)
         w, h = tw + 12, size + 10
         node = Node(x, y, w, h, S.SHAPES[role], role, label)
         body = shape_svg(S.SHAPES[role], role, x, y, w, h, role == "constant")
-        body += text_svg(x, y, label, size)
+        body += text_svg(x, y, label, size, bold=bold)
         classes = " ".join(c for c in ("node", "tag", f"n-{role}", cls) if c)
         self.layers["front"].append(f'<g class="{classes}" data-role="{role}">{body}</g>')
         self.roles_used.add(role)
@@ -299,13 +299,14 @@ class Canvas:
     # ----------------------------------------------------------------------------- edges
     def edge(self, a, b, via=(), bend=0.0, label=None, label_at=0.5, label_shift=(0.0, 0.0),
              label_role="parameter", cls="", head=True, start=None, end=None, dashed=False,
-             width=None):
+             width=None, halo=False):
         """An arrow from ``a`` to ``b`` (Nodes or (x, y) points).
 
         via: waypoints (a polyline); bend: a quadratic curve bulging ``bend`` px to the left of
         the direction of travel; start/end: explicit points on the nodes (e.g. node.side("n")).
         label: a parameter tag placed at fraction ``label_at`` of the path (plus label_shift).
-        cls: "hl" (highlighted path) or "faint" (not on it)."""
+        cls: "hl" (highlighted path) or "faint" (not on it). halo: a band of the background
+        colour under the line, so the lines it crosses show a gap (a line jump)."""
         pa = a if isinstance(a, tuple) else (a.x, a.y)
         pb = b if isinstance(b, tuple) else (b.x, b.y)
         via = list(via)
@@ -339,8 +340,9 @@ class Canvas:
             d = "M" + " L".join(f"{_fmt(x)},{_fmt(y)}" for x, y in pts)
             path_points = [p0] + via + [p1]
         dash = ' stroke-dasharray="6 4"' if dashed else ""
-        parts = [f'<path class="edge" d="{d}" stroke="{stroke}" stroke-width="{_fmt(sw)}" '
-                 f'fill="none" stroke-linejoin="round"{dash}/>']
+        parts = [_halo(d, sw)] if halo else []
+        parts.append(f'<path class="edge" d="{d}" stroke="{stroke}" stroke-width="{_fmt(sw)}" '
+                     f'fill="none" stroke-linejoin="round"{dash}/>')
         if head:
             wdt = L * (0.5 if hl else 0.55)
             tip = p1
@@ -357,7 +359,7 @@ class Canvas:
                      cls="hl" if hl else "")
         return path_points
 
-    def spline(self, points, cls="", head=True):
+    def spline(self, points, cls="", head=True, halo=False):
         """An arrow along a cubic B-spline given as dot's control points (p0, then triples)."""
         hl = "hl" in cls.split()
         stroke = S.HIGHLIGHT["light"] if hl else S.LINE["light"]
@@ -372,7 +374,9 @@ class Canvas:
         d = f"M{_fmt(pts[0][0])},{_fmt(pts[0][1])}"
         for i in range(1, len(pts) - 2, 3):
             d += " C" + " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in pts[i:i + 3])
-        parts = [f'<path class="edge" d="{d}" stroke="{stroke}" stroke-width="1.7" fill="none"/>']
+        parts = [_halo(d, 1.7)] if halo else []
+        parts.append(f'<path class="edge" d="{d}" stroke="{stroke}" stroke-width="1.7" '
+                     f'fill="none"/>')
         if head:
             base = (p1[0] - ux * L, p1[1] - uy * L)
             wdt = L * 0.55
@@ -450,6 +454,12 @@ class Canvas:
                f'<rect class="bg" x="0" y="0" width="{W}" height="{H}" rx="6" '
                f'fill="{S.BACKGROUND["light"]}"/>{body}</svg>')
         return Diagram(svg, alt, W, H, caption)
+
+
+def _halo(d, width):
+    """A background-coloured band under a line (the gap where it crosses another)."""
+    return (f'<path class="halo" d="{d}" stroke="{S.BACKGROUND["light"]}" '
+            f'stroke-width="{_fmt(width + 5.0)}" fill="none" stroke-linecap="butt"/>')
 
 
 def _point_along(points, t, curved):

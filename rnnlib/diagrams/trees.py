@@ -11,7 +11,7 @@ from __future__ import annotations
 from . import style as S
 from .svg import Canvas
 
-W_COL = S.COLUMN_WIDTH
+W_COL = S.FIGURE_WIDTH
 MAX_LEAVES = 16
 
 
@@ -25,7 +25,8 @@ def _layout(tree, width, x0):
     return xs, dx
 
 
-def _draw_tree(c, tree, labels, oy, height, x0=36, title=None, depths=True):
+def _draw_tree(c, tree, labels, oy, height, x0=36, title=None, depths=True, leaf_size=None,
+               leaf_pad=None):
     xs, dx = _layout(tree, c.width, x0)
     levels = max(tree.depth, 1)
     y_leaf = oy + height - 44
@@ -40,8 +41,8 @@ def _draw_tree(c, tree, labels, oy, height, x0=36, title=None, depths=True):
     for node in range(tree.n_nodes):
         if node < tree.n_leaves:
             label = labels[node]
-            nodes.append(c.node(xs[node], ys[node], label, "input", w=None,
-                                math=_is_math(label), size=S.FONT_SIZE - 1))
+            nodes.append(c.node(xs[node], ys[node], label, "input", w=None, pad=leaf_pad,
+                                math=_is_math(label), size=leaf_size or S.FONT_SIZE - 1))
         else:
             nodes.append(c.node(xs[node], ys[node], "", "hidden", w=18, h=18))
     for k, (left, right) in enumerate(tree.children):
