@@ -27,7 +27,7 @@ with dh^(j)/dh^(k) = 0 for j < k. Every function here accepts the caches of ``rn
 ``skip_rnn_forward``. At a padded step (mask False) h^(t) = h^(t-1), whose Jacobian is I.
 
 Array conventions: batched Jacobians are (B, m, m) with entry [b, i, j] = dh_i/dh_j for example
-b; ``hidden_jacobians`` returns D (T+1, T+1, B, m, m) with D[t, k] = dh^(t)/dh^(k) (zero for
+b; ``hidden_jacobians`` returns P (T+1, T+1, B, m, m) with P[t, k] = dh^(t)/dh^(k) (zero for
 k > t). Per-step gradients are indexed like h: entry k belongs to h^(k), k = 0, ..., T.
 
 Every public function checks its arguments once (params, the cache and that they belong
@@ -273,55 +273,55 @@ def step_jacobians(params, cache, max_bytes=DEFAULT_MAX_BYTES):
 # Products of step Jacobians
 # ----------------------------------------------------------------------------------------------
 def _chain_jacobians(A):
-    """D[t, k] = A^(t) ... A^(k+1) for the step Jacobians A (T, B, n, n):
-    (T+1, T+1, B, n, n), D[t, t] = I, zero for k > t."""
+    """P[t, k] = A^(t) ... A^(k+1) for the step Jacobians A (T, B, n, n):
+    (T+1, T+1, B, n, n), P[t, t] = I, zero for k > t."""
     T, B, n, _ = A.shape
-    D = np.zeros((T + 1, T + 1, B, n, n), dtype=A.dtype)  # (T+1, T+1, B, n, n)
+    P = np.zeros((T + 1, T + 1, B, n, n), dtype=A.dtype)  # (T+1, T+1, B, n, n)
     eye = np.eye(n, dtype=A.dtype)                             # (n, n)
-    D[0, 0] = eye
+    P[0, 0] = eye
     for t in range(1, T + 1):
-        D[t, :t] = A[t - 1][None] @ D[t - 1, :t]               # (t, B, n, n)
-        D[t, t] = eye
-    return D
+        P[t, :t] = A[t - 1][None] @ P[t - 1, :t]               # (t, B, n, n)
+        P[t, t] = eye
+    return P
 
 
 def _hidden_jacobians(params, cache):
-    """D[t, k] = dh^(t)/dh^(k), built forward in t for all k at once:
-    D[t] = diag(act'(a^(t))) (W D[t-1] + W_s D[t-s]), D[t, t] = I.
+    """P[t, k] = dh^(t)/dh^(k), built forward in t for all k at once:
+    P[t] = diag(act'(a^(t))) (W P[t-1] + W_s P[t-s]), P[t, t] = I.
     Arguments are checked by `hidden_jacobians`."""
     if _gated_kind(cache) is not None:
         A = _gated_step_jacobians(params, cache)               # (T, B, n, n)
         return _chain_jacobians(A)                       # (T+1, T+1, B, n, n)
     W, W_s, s, gain, keep = _step_factors(params, cache)
     T, B, m = gain.shape
-    D = np.zeros((T + 1, T + 1, B, m, m), dtype=W.dtype)  # (T+1, T+1, B, m, m)
+    P = np.zeros((T + 1, T + 1, B, m, m), dtype=W.dtype)  # (T+1, T+1, B, m, m)
     eye = np.eye(m, dtype=W.dtype)                             # (m, m)
-    D[0, 0] = eye
+    P[0, 0] = eye
     for t in range(1, T + 1):
-        into_a = W @ D[t - 1, :t]                              # (t, B, m, m)
+        into_a = W @ P[t - 1, :t]                              # (t, B, m, m)
         if s is not None and t - s >= 0:
-            into_a += W_s @ D[t - s, :t]                       # (t, B, m, m)
+            into_a += W_s @ P[t - s, :t]                       # (t, B, m, m)
         gain_t = gain[t - 1][None, :, :, None]                 # (1, B, m, 1)
         keep_t = keep[t - 1][None, :, :, None]                 # (1, B, 1, 1)
-        D[t, :t] = gain_t * into_a + keep_t * D[t - 1, :t]     # (t, B, m, m)
-        D[t, t] = eye                                          # (B, m, m)
-    return D
+        P[t, :t] = gain_t * into_a + keep_t * P[t - 1, :t]     # (t, B, m, m)
+        P[t, t] = eye                                          # (B, m, m)
+    return P
 
 
 def _check_hidden_jacobians_size(T, B, n, dtype, max_bytes, with_steps):
-    shapes = [(T + 1, T + 1, B, n, n), (T, B, n, n)]                    # D and a temporary
+    shapes = [(T + 1, T + 1, B, n, n), (T, B, n, n)]                    # P and a temporary
     if with_steps:
         shapes.append((T, B, n, n))                                     # the step Jacobians
     _allocation(f"T={T}, B={B}, state size {n}", shapes, dtype, max_bytes)
 
 
 def hidden_jacobians(params, cache, max_bytes=DEFAULT_MAX_BYTES):
-    """Every Jacobian D[t, k] = dh^(t)/dh^(k), t, k = 0..T: (T+1, T+1, B, m, m), zero for k > t.
+    """Every Jacobian P[t, k] = dh^(t)/dh^(k), t, k = 0..T: (T+1, T+1, B, m, m), zero for k > t.
 
     Built forward in t for all k at once:
-    D[t] = diag(act'(a^(t))) (W D[t-1] + W_s D[t-s]) (+ D[t-1] at padded steps), D[t, t] = I.
-    For an LSTM or GRU cache, D[t] = A^(t) D[t-1] with the cell's state Jacobians; the LSTM's
-    state is [h; s], so its D is (T+1, T+1, B, 2m, 2m). The result grows like T^2 B m^2
+    P[t] = diag(act'(a^(t))) (W P[t-1] + W_s P[t-s]) (+ P[t-1] at padded steps), P[t, t] = I.
+    For an LSTM or GRU cache, P[t] = A^(t) P[t-1] with the cell's state Jacobians; the LSTM's
+    state is [h; s], so its P is (T+1, T+1, B, 2m, 2m). The result grows like T^2 B m^2
     (T = 2000, B = 4, m = 16: 30 GiB): beyond ``max_bytes`` (2 GiB by default) it raises a
     ValueError before allocating; pass a larger max_bytes if the machine has the memory.
     """

@@ -55,6 +55,7 @@ STATIC_RADII = (0.5, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0)
 STATIC_VARIANTS = {
     "RNN tanh": dict(cell="RNN", activation="tanh", skip=0),
     "RNN relu": dict(cell="RNN", activation="relu", skip=0),
+    "RNN linear": dict(cell="RNN", activation="identity", skip=0),
     "IRNN": dict(cell="IRNN", activation="relu", skip=0),
     "skip-RNN s=5": dict(cell="RNN", activation="tanh", skip=5),
     "LSTM": dict(cell="LSTM", activation="tanh", skip=0),
@@ -227,16 +228,16 @@ def gradient_norm_figure(data):
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.09, subplot_titles=(
-        "||∂h<sup>(T)</sup>/∂h<sup>(k)</sup>|| against T − k",
-        "||∂J/∂h<sup>(k)</sup>|| for each k",
-        "gradient norm during training"))
-    fig.add_trace(go.Scatter(name="||∂h(T)/∂h(k)||", mode="lines+markers", marker=dict(size=4),
+        "‖∂h<sup>(T)</sup>/∂h<sup>(k)</sup>‖ against T − k",
+        "‖∂J/∂h<sup>(k)</sup>‖ for each k",
+        "‖g‖ during training"))
+    fig.add_trace(go.Scatter(name="‖∂h<sup>(T)</sup>/∂h<sup>(k)</sup>‖", mode="lines+markers", marker=dict(size=4),
                              line=dict(color=BLUE, width=2)), row=1, col=1)
-    fig.add_trace(go.Scatter(name="bound (||W||₂)^(T−k)", mode="lines",
+    fig.add_trace(go.Scatter(name="bound ‖W‖₂<sup>T−k</sup>", mode="lines",
                              line=dict(color=BLACK, width=1, dash="dash")), row=1, col=1)
-    fig.add_trace(go.Scatter(name="||∂J/∂h(k)|| (all terms)", mode="lines+markers", marker=dict(size=4),
+    fig.add_trace(go.Scatter(name="‖∂J/∂h<sup>(k)</sup>‖ (all terms)", mode="lines+markers", marker=dict(size=4),
                              line=dict(color=GREEN, width=2)), row=1, col=2)
-    fig.add_trace(go.Scatter(name="||∂J_T/∂h(k)|| (last term)", mode="lines",
+    fig.add_trace(go.Scatter(name="‖∂J<sub>T</sub>/∂h<sup>(k)</sup>‖ (last term)", mode="lines",
                              line=dict(color=PINK, width=2, dash="dot")), row=1, col=2)
     fig.add_trace(go.Scatter(name="no clipping", mode="lines+markers", marker=dict(size=4),
                              line=dict(color=ORANGE, width=2)), row=1, col=3)
@@ -250,8 +251,8 @@ def gradient_norm_figure(data):
     for col in (1, 2, 3):
         fig.update_yaxes(type="log", exponentformat="power", row=1, col=col)
     fig.update_layout(height=420, margin=dict(l=40, r=10, t=60, b=40), plot_bgcolor="white",
-                      legend=dict(orientation="h", x=0, y=-0.2, font=dict(size=11)))
-    fig.update_annotations(font_size=12)
+                      legend=dict(orientation="h", x=0, y=-0.2, font=dict(size=14)))
+    fig.update_annotations(font_size=14)
     fig.update_xaxes(gridcolor="#EEEEEE", zeroline=False)
     fig.update_yaxes(gridcolor="#EEEEEE", zeroline=False)
     return fig
