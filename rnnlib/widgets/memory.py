@@ -41,9 +41,12 @@ PATH_STEPS = 60               # steps of h^(t) drawn in the complex plane
 #: |lambda| of the memory-length curve (the curve is the same in every frame)
 CURVE_MODULI = np.round(np.concatenate([np.linspace(0.0, 0.9, 46),
                                         np.linspace(0.905, 0.995, 19)]), 3)
-#: the static twin's slider (|lambda|) and buttons (angle in degrees)
+#: the static twin's slider (|lambda|) and buttons (angle in degrees). The angle it opens on
+#: (30 degrees) comes first: its slider is then ``layout.sliders[0]``, the one drawn when the
+#: page opens, so the first slider moves when a reader clicks the drawn rail (the slider of a
+#: hidden angle never does).
 STATIC_MODULI = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0)
-STATIC_ANGLES = (0.0, 30.0, 90.0, 180.0)
+STATIC_ANGLES = (30.0, 0.0, 90.0, 180.0)
 BLUE, ORANGE, GREEN, PINK, BLACK, GREY = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000",
                                           "#777777")
 Y_LOG_RANGE = (-3.2, 0.45)    # |h| from 6e-4 to 2.8 on the response panel
