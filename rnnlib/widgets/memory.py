@@ -11,7 +11,7 @@ without bound as lambda approaches the unit circle, and on the circle the impuls
 (:func:`~rnnlib.linear_recurrence.memory_grid`, :func:`~rnnlib.linear_recurrence.impulse_response`,
 :func:`~rnnlib.linear_recurrence.memory_length`); :func:`memory_widget` is the live view
 (sliders over |lambda| and its angle, labels above them), :func:`memory_figure_static` the
-kernel-free twin (a slider over |lambda| for each of a few angles, switched by buttons, over
+kernel-free twin (a slider over |lambda| for each of a few angles, switched by a menu, over
 frames precomputed by the same data function). The three panels:
 
 1. the complex plane: the unit circle (the stability boundary), lambda and its conjugate (a real
@@ -41,9 +41,12 @@ PATH_STEPS = 60               # steps of h^(t) drawn in the complex plane
 #: |lambda| of the memory-length curve (the curve is the same in every frame)
 CURVE_MODULI = np.round(np.concatenate([np.linspace(0.0, 0.9, 46),
                                         np.linspace(0.905, 0.995, 19)]), 3)
-#: the static twin's slider (|lambda|) and buttons (angle in degrees)
+#: the static twin's slider (|lambda|) and menu (angle in degrees). The angle it opens on
+#: (30 degrees) comes first: its slider is then ``layout.sliders[0]``, the one drawn when the
+#: page opens, so the first slider moves when a reader clicks the drawn rail (the slider of a
+#: hidden angle never does).
 STATIC_MODULI = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0)
-STATIC_ANGLES = (0.0, 30.0, 90.0, 180.0)
+STATIC_ANGLES = (30.0, 0.0, 90.0, 180.0)
 BLUE, ORANGE, GREEN, PINK, BLACK, GREY = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000",
                                           "#777777")
 Y_LOG_RANGE = (-3.2, 0.45)    # |h| from 6e-4 to 2.8 on the response panel
@@ -112,8 +115,8 @@ def memory_figure(data):
     fig = make_subplots(rows=2, cols=2, specs=[[{}, {}], [{"colspan": 2}, None]],
                         horizontal_spacing=0.16, vertical_spacing=0.2,
                         row_heights=[0.55, 0.45], subplot_titles=(
-                            "λ and h<sup>(t)</sup> in the complex plane",
-                            "memory against |λ|",
+                            "λ and h<sup>(t)</sup>",
+                            "memory (steps)",
                             "|h<sup>(t)</sup>| after an impulse at t = 1"))
     circle = np.exp(1j * np.linspace(0, 2 * np.pi, 121))
     fig.add_trace(go.Scatter(x=circle.real.round(4), y=circle.imag.round(4), mode="lines",
@@ -152,7 +155,7 @@ def memory_figure(data):
     fig.update_yaxes(title_text="Im", range=[-1.25, 1.25], autorange=False, scaleanchor="x",
                      scaleratio=1, row=1, col=1)
     fig.update_xaxes(title_text="|λ|", range=[0, 1.02], autorange=False, row=1, col=2)
-    fig.update_yaxes(title_text="steps", type="log", range=[-0.1, 3.1], autorange=False,
+    fig.update_yaxes(type="log", range=[-0.1, 3.1], autorange=False,
                      tickvals=[1, 10, 100, 1000], row=1, col=2)
     fig.update_xaxes(title_text="t", range=[0, STEPS], autorange=False, row=2, col=1)
     fig.update_yaxes(title_text="|h<sup>(t)</sup>|", type="log", range=list(Y_LOG_RANGE),
@@ -218,7 +221,7 @@ def _angle_label(angle):
 def memory_figure_static(moduli=STATIC_MODULI, angles=STATIC_ANGLES, active=(0.9, 30.0),
                          digits=4):
     """The kernel-free twin: one frame per (|lambda|, angle) of the grid, a slider over
-    |lambda| (one per angle) and buttons over the angles (in degrees)."""
+    |lambda| (one per angle) and a drop-down menu of the angles (in degrees)."""
     for r in moduli:
         _check(r, 0.0)
     labels = {_angle_label(a): float(a) for a in angles}
@@ -232,8 +235,10 @@ def memory_figure_static(moduli=STATIC_MODULI, angles=STATIC_ANGLES, active=(0.9
                         buttons=("angle_label", list(labels)),
                         active=(active[0], _angle_label(active[1])), digits=digits,
                         slider_prefix="|λ| = ",
-                        title="How long λ remembers: choose the angle, move |λ|")
-    # top margin: the modebar's band, the title, the angle buttons and the panel titles
+                        title="How long λ remembers")
+    # top margin: the modebar's band, the title, the angle menu and the panel titles
     fig.update_layout(height=700 + MODEBAR_BAND, margin=dict(t=130 + MODEBAR_BAND))
-    fig.update_layout(updatemenus=[dict(y=1.1, yanchor="bottom")])
+    # the angles as a drop-down menu: a row of four buttons is wider than a phone's column
+    fig.update_layout(updatemenus=[dict(type="dropdown", direction="down", y=1.1,
+                                        yanchor="bottom")])
     return fig
