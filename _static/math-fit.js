@@ -18,8 +18,16 @@
     var natural = svg.getBoundingClientRect().width;
     var room = container.clientWidth;
     if (!natural || !room || natural <= room) return;
-    var scale = Math.max(MIN_SCALE, Math.floor((room / natural) * 1000) / 1000);
-    container.style.fontSize = (scale * 100).toFixed(1) + "%";
+    // The SVG does not scale exactly with the font size (MathJax keeps some lengths fixed), so
+    // scale, measure again and correct, a few times.
+    var scale = 1;
+    for (var i = 0; i < 4; i++) {
+      var width = svg.getBoundingClientRect().width;
+      if (width <= room) break;
+      scale = Math.max(MIN_SCALE, Math.floor(scale * (room / width) * 1000) / 1000);
+      container.style.fontSize = (scale * 100).toFixed(1) + "%";
+      if (scale === MIN_SCALE) break;
+    }
   }
 
   function fitAll() {

@@ -12,16 +12,10 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
     'book/recurrence': {
         'fits_1280':
             '8 wider than 688 px or scrolling (6 code cell, 1 code block, 1 widget); widest 987 px code cell in "The hidden-state dynamics widget"',
-        'raw_tex':
-            '2 found, e.g. \'one RNN step without outputs, $\\\\mathbf{h}^{(…\' in "A system driven by an input"; sections: A system driven by an input (2)',
-        'figure_text':
-            '2 figure(s) below 11 px, smallest 9.6 px: plotly figure \'\' in "The hidden-state dynamics widget": smallest text 9.6 px < 11 (\'(t)\' …; plotly figure \'Hidden-state dynamics: choose the activation, move\' in "The hidden-state d…',
     },
     'book/rnn_equations': {
         'fits_1280':
             '9 wider than 688 px or scrolling (7 code cell, 2 code block); widest 854 px code cell in "The forward pass, step by step"',
-        'figure_text':
-            '1 figure(s) below 11 px, smallest 8.7 px: matplotlib image 2da557939ef7a62389439bd69cc8fe6f20932557104a907e51d373e2d7e72ea5.png in …',
     },
     'book/design_patterns': {
         'fits_390':
@@ -32,27 +26,15 @@ KNOWN_DEFECTS: dict[str, dict[str, str]] = {
             '8 wider than 358 px or scrolling (4 widget, 3 display equation, 1 output); widest 673 px display equation in "The chain rule for U"',
     },
     'book/exploding_vanishing': {
-        'fits_1280':
-            '13 wider than 688 px or scrolling (9 code cell, 4 code block); widest 934 px code block in "Vanishing gradients, and three remedies"',
         'fits_390':
             '4 wider than 358 px or scrolling (2 display equation, 1 span, 1 widget); widest 553 px display equation in "Why: a product of Jacobians"',
-        'raw_tex':
-            '1 found, e.g. \'bound (||W||₂)^(T−k)\' in "The gradient-norm widget"; sections: The gradient-norm widget (1)',
-        'figure_text':
-            '3 figure(s) below 11 px, smallest 7.1 px: plotly figure \'Gradient norms through time (T = 30, clipping at 1\' in "The gradient-norm …; matplotlib image 55426a7f9ce2abc5551be6956e5933b142c29eaf52f6e8b48bed17eaf3c9326d.png in …; matplotlib image a629303597e1e5afbbf8bbee6fb72c0f62990bb9928214b82d1b031dea7bcc6f.png in …',
     },
     'book/gated_cells': {
-        'fits_1280':
-            '12 wider than 688 px or scrolling (9 code cell, 2 display equation, 1 code block); widest 1081 px code cell in "The GRU: a lighter alternative"',
         'fits_390':
             '8 wider than 358 px or scrolling (4 display equation, 4 widget); widest 838 px display equation in "The constant error carousel"',
     },
     'book/recursive': {
-        'fits_1280':
-            '16 wider than 688 px or scrolling (14 code cell, 2 code block); widest 963 px code cell in "The price of the grammar: a parser"',
         'fits_390':
             '7 wider than 358 px or scrolling (3 display equation, 3 widget, 1 span); widest 611 px display equation in "Backpropagation through structure"',
-        'raw_tex':
-            '2 found, e.g. \'position i of the input x^(i)\' in "Gradients at the leaves: chain versus b…"; sections: Gradients at the leaves: chai… (2)',
     },
 }
