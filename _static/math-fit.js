@@ -21,10 +21,10 @@
     // The SVG does not scale exactly with the font size (MathJax keeps some lengths fixed), so
     // scale, measure again and correct, a few times.
     var scale = 1;
-    for (var i = 0; i < 4; i++) {
+    for (var i = 0; i < 8; i++) {
       var width = svg.getBoundingClientRect().width;
       if (width <= room) break;
-      scale = Math.max(MIN_SCALE, Math.floor(scale * (room / width) * 1000) / 1000);
+      scale = Math.max(MIN_SCALE, Math.floor(scale * ((room - 1) / width) * 1000) / 1000);
       container.style.fontSize = (scale * 100).toFixed(1) + "%";
       if (scale === MIN_SCALE) break;
     }
@@ -40,9 +40,17 @@
     var article = document.querySelector(".bd-article") || document.body;
     if (window.ResizeObserver) {
       new ResizeObserver(fitAll).observe(article);
+      // An equation inside a closed dropdown (a solution) has no width until it is opened:
+      // each container is watched, and fitted when its width changes.
+      var each = new ResizeObserver(function (entries) {
+        for (var i = 0; i < entries.length; i++) fit(entries[i].target);
+      });
+      var all = document.querySelectorAll('mjx-container[jax="SVG"][display="true"]');
+      for (var i = 0; i < all.length; i++) each.observe(all[i]);
     } else {
       window.addEventListener("resize", fitAll);
     }
+    document.addEventListener("toggle", fitAll, true);   // <details> opened or closed
   }
 
   function whenTypeset() {
