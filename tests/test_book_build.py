@@ -81,16 +81,17 @@ def test_no_page_shows_a_traceback_or_a_dropped_output(book_html):
 # The structures each chapter teaches with a drawing (issue 13's table, plus the sections that
 # came after the lecture, issue 19): the fewest SVG diagrams (rnnlib.diagrams) its page shows.
 EXPECTED_DIAGRAMS = {
-    "book/sequence_modeling": 4,      # many-to-one, one-to-many, aligned, encoder-decoder
-    "book/computational_graphs": 5,   # (a)-(d) and the unrolled RNN for T = 3
-    "book/recurrence": 3,             # folded beside unfolded, driven system, no outputs
+    "book/sequence_modeling": 5,      # many-to-one, one-to-many, aligned, encoder-decoder; a beam
+    "book/computational_graphs": 7,   # (a)-(d), two exercise graphs, the unrolled RNN for T = 3
+    "book/recurrence": 5,             # driven system, folded beside unfolded, the unrolled graph,
+                                      # an echo state network, a leaky unit
     "book/rnn_equations": 1,          # one step with every symbol and its shape
-    "book/design_patterns": 3,        # the three patterns, deep RNNs 1-3, bidirectional
-    "book/bptt": 1,                   # the paths from J_t back to every h^(k)
+    "book/design_patterns": 7,        # the three patterns, bidirectional, deep RNNs 1-3
+    "book/bptt": 1,                   # the paths from J_t back to every h^(k), k on a control
     "book/exploding_vanishing": 2,    # the product of Jacobians, the skip's short path
     "book/gated_cells": 2,            # the LSTM cell and the GRU cell
-    "book/recursive": 1,              # the tree
-    "book/where_recurrence_went": 2,  # attention, the scan
+    "book/recursive": 4,              # a tree, chain against balanced tree, two grammar trees
+    "book/where_recurrence_went": 4,  # attention, its weights, the linear recurrence, the scan
 }
 SVG_RE = re.compile(r'<svg[^>]*class="rnd[ "][^>]*>', re.S)
 
