@@ -41,7 +41,7 @@ from rnnbook import sandbox as sb
 from rnnbook.grading.intake import Unreadable, find_submissions, grade_id, read_submission
 from rnnbook.grading.report import (CSV_FIELDS, ExerciseGrade, ResultLog, SubmissionReport,
                                     out_paths, read_roster, summary, write_report)
-from rnnbook.grading.supervisor import Settings, grade_submission, stop_all
+from rnnbook.grading.supervisor import STOPPING, Settings, grade_submission, stop_all
 from rnnbook.notebooks import CHECK_CALL
 
 __all__ = ["grade", "main", "find_submissions", "assignment_exercises", "CSV_FIELDS",
@@ -124,7 +124,7 @@ def grade(paths, chapters=None, settings=None, jobs=None, log=None, resume=False
         finally:
             with lock:
                 slots.append(slot)
-        if log is not None:
+        if log is not None and not STOPPING.is_set():   # a stopped run logs nothing half done
             with lock:
                 log.append(report)
         if progress:

@@ -16,10 +16,15 @@ import shutil
 from pathlib import Path
 
 from rnnbook.assign import student_notebook
+from rnnlib.exercises import list_exercises
 from rnnbook.notebooks import BOOK_DIR, cell_source
 
 CHAPTER = "rnn_equations"
 LABELS = ("rnn-hidden-states", "rnn-n-params", "rnn-shared-theta", "rnn-step-forward")
+# Every exercise of the chapter (the registry's), and its points: a submission trimmed after the
+# four above has the later ones (e.g. rnn-perplexity) missing.
+ALL_LABELS = tuple(sorted(e.label for e in list_exercises(chapter=CHAPTER)))
+MAX_POINTS = sum(e.points for e in list_exercises(chapter=CHAPTER))
 
 GOOD = {
     "rnn-n-params": "def n_params(m, d, C):\n    return m * m + m * d + C * m + m + C",

@@ -45,6 +45,8 @@ from rnnbook.notebooks import CHECK_CALL, solution_function_names
 RUNNER = Path(__file__).with_name("runner.py")
 #: sandboxes and work folders in use, so that a stopped grader can clean up (see stop_all)
 ACTIVE = {"processes": set(), "folders": set()}
+#: Set when the grader is stopping (a signal): no sandbox or work folder may start after it.
+STOPPING = threading.Event()
 _ACTIVE_LOCK = threading.Lock()
 STARTUP_TIMEOUT = 90           # seconds for the sandbox and the runner's imports
 GRACE = 5                      # seconds past a limit before the supervisor kills the sandbox
@@ -309,6 +311,9 @@ def run_sandbox(input_dir, files_dir, plan, settings, slot):
                "MPLCONFIGDIR": str(cwd / ".matplotlib"), "RNNBOOK_GRADER_OUT": str(cwd)}
         command = [sys.executable, "-I", str(RUNNER), str(input_dir), str(write_fd)]
     limits = settings.limits
+    if STOPPING.is_set():
+        os.close(write_fd)
+        raise RuntimeError("the grader is stopping")
     try:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -320,6 +325,9 @@ def run_sandbox(input_dir, files_dir, plan, settings, slot):
         process.sandbox_uid = sb.sandbox_uid(slot)
     with _ACTIVE_LOCK:
         ACTIVE["processes"].add(process)
+        stopping = STOPPING.is_set()
+    if stopping:                          # started while stop_all ran: it may have missed it
+        _kill(process)
     stderr = []
     err_thread = threading.Thread(target=_stderr_reader, args=(process.stderr, stderr), daemon=True)
     err_thread.start()
@@ -569,6 +577,8 @@ def grade_submission(submission, expected, settings, slot=0, book_dir=None):
         workdir = Path(tempfile.mkdtemp(prefix="rnnbook-grade-", dir=settings.workroot))
         with _ACTIVE_LOCK:
             ACTIVE["folders"].add(workdir)
+        if STOPPING.is_set():
+            raise RuntimeError("the grader is stopping")
         input_dir = workdir / "in"
         (input_dir / "cases").mkdir(parents=True)
         seed = settings.seed if settings.seed is not None else int.from_bytes(os.urandom(8), "big")
@@ -638,20 +648,25 @@ def grade_submission(submission, expected, settings, slot=0, book_dir=None):
 
 
 def stop_all():
-    """Kill every sandbox still running and remove the work folders (the grader is stopping)."""
-    with _ACTIVE_LOCK:
-        processes, folders = list(ACTIVE["processes"]), list(ACTIVE["folders"])
-    for process in processes:
-        _kill(process)
-    if sb.running_as_root():             # a sandbox started while we were stopping
-        first = sb.sandbox_uid(0)
-        for pid in _uid_processes(first, first + sb.SLOTS_PER_GRADER - 1):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+    """Kill every sandbox still running and remove the work folders (the grader is stopping).
+    Workers see STOPPING and start nothing new; what they started meanwhile is caught by the
+    next round."""
+    STOPPING.set()
+    for _ in range(3):
+        with _ACTIVE_LOCK:
+            processes, folders = list(ACTIVE["processes"]), list(ACTIVE["folders"])
+        for process in processes:
+            _kill(process)
+        if sb.running_as_root():             # a sandbox started while we were stopping
+            first = sb.sandbox_uid(0)
+            for pid in _uid_processes(first, first + sb.SLOTS_PER_GRADER - 1):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        time.sleep(0.1)
 
 
 def _not_graded(entry, why):
