@@ -25,7 +25,8 @@ ACTIVATIONS = ("tanh", "relu", "identity")
 
 __all__ = [
     "ACTIVATIONS", "DEFAULT_MAX_BYTES", "FLOAT_DTYPES", "as_float_array", "as_generator",
-    "check_activation", "check_allocation", "check_bool", "check_cache", "check_float_dtype",
+    "as_sequence", "check_activation", "check_allocation", "check_bool", "check_cache",
+    "check_float_dtype",
     "check_grads", "check_mask", "check_nonempty", "check_number", "check_params",
     "check_positive_int", "check_seed", "check_shape", "check_targets", "nonfinite_ignored",
 ]
@@ -58,6 +59,21 @@ def as_float_array(name, value, dtype=None, ndim=None, allow_nonfinite=False):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(f"{name} contains {bad} NaN or inf value(s); all entries must be finite")
     return array
+
+
+def as_sequence(x, dtype, d, source):
+    """The input sequence ``x``, (T, B, d) or one sequence (T, d), as a float array (T, B, d);
+    returns (x, single). ``source`` says where d comes from (e.g. "params['U']")."""
+    x = as_float_array("x", x, dtype=dtype, ndim=(2, 3))
+    single = x.ndim == 2
+    x = x[:, None, :] if single else x                                    # (T, B, d)
+    T, B, d_x = x.shape
+    if T == 0 or B == 0:
+        raise ValueError(f"x must have at least one step and one example, got shape {x.shape}")
+    if d_x != d:
+        raise ValueError(f"x must have shape (T, B, d) with d={d} from {source}, got "
+                         f"{(T, d_x) if single else x.shape}")
+    return x, single
 
 
 def check_shape(name, array, expected, meaning=None):

@@ -34,6 +34,7 @@ import numpy as np
 from ._checks import (
     DEFAULT_MAX_BYTES,
     as_float_array,
+    as_sequence,
     as_generator,
     check_activation,
     check_allocation,
@@ -166,15 +167,8 @@ def bidirectional_forward(params, x, h0=None, mask=None, activation="tanh",
     """
     dtype, m, d, C = _check_bidirectional_params(params)
     check_activation(activation)
-    x = as_float_array("x", x, dtype=dtype, ndim=(2, 3))
-    single = x.ndim == 2
-    x = x[:, None, :] if single else x                                    # (T, B, d)
-    T, B, d_x = x.shape
-    if T == 0 or B == 0:
-        raise ValueError(f"x must have at least one step and one example, got shape {x.shape}")
-    if d_x != d:
-        raise ValueError(f"x must have shape (T, B, d) with d={d} from params['Uh'], got "
-                         f"{(T, d_x) if single else x.shape}")
+    x, single = as_sequence(x, dtype, d, "params['Uh']")
+    T, B, _ = x.shape
     check_allocation(f"x of shape {x.shape} with m={m}, C={C}",
                      [(T + 1, B, m)] * 6 + [(T, B, 2 * m), (T, B, C), (T, B, C)], dtype,
                      max_bytes)

@@ -61,6 +61,7 @@ import numpy as np
 from ._checks import (
     DEFAULT_MAX_BYTES,
     as_float_array,
+    as_sequence,
     as_generator,
     check_allocation,
     check_cache,
@@ -693,15 +694,8 @@ def _check_gated_linear_params(params):
 
 def _check_sequence_inputs(x, h0, mask, dtype, d, n, extra, max_bytes):
     """x (T, B, d) or (T, d); h0 None/(n,)/(B, n); mask (T, B). Returns (x, h0, mask, single)."""
-    x = as_float_array("x", x, dtype=dtype, ndim=(2, 3))
-    single = x.ndim == 2
-    x = x[:, None, :] if single else x                                    # (T, B, d)
-    T, B, d_x = x.shape
-    if T == 0 or B == 0:
-        raise ValueError(f"x must have at least one step and one example, got shape {x.shape}")
-    if d_x != d:
-        raise ValueError(f"x must have shape (T, B, d) with d={d} from the params, got "
-                         f"{(T, d_x) if single else x.shape}")
+    x, single = as_sequence(x, dtype, d, "the params")
+    T, B, _ = x.shape
     check_allocation(f"x of shape {x.shape}", [(T + 1, B, k) for k in extra], dtype, max_bytes)
     if h0 is not None:
         h0 = as_float_array("h0", h0, dtype=dtype, ndim=(1, 2))

@@ -45,6 +45,7 @@ import numpy as np
 from ._checks import (
     DEFAULT_MAX_BYTES,
     as_float_array,
+    as_sequence,
     as_generator,
     check_allocation,
     check_cache,
@@ -161,15 +162,8 @@ def _check_alpha(alpha, m, dtype):
 def _check_inputs(x, h0, mask, dtype, d, m, extra, max_bytes):
     """x (T, B, d) or (T, d); h0 None, (m,) or (B, m); mask (T, B). Returns (x, h0 (B, m),
     h0_shape, mask)."""
-    x = as_float_array("x", x, dtype=dtype, ndim=(2, 3))
-    single = x.ndim == 2
-    x = x[:, None, :] if single else x                                    # (T, B, d)
-    T, B, d_x = x.shape
-    if T == 0 or B == 0:
-        raise ValueError(f"x must have at least one step and one example, got shape {x.shape}")
-    if d_x != d:
-        raise ValueError(f"x must have shape (T, B, d) with d={d} from params['U'], got "
-                         f"{(T, d_x) if single else x.shape}")
+    x, single = as_sequence(x, dtype, d, "params['U']")
+    T, B, _ = x.shape
     check_allocation(f"x of shape {x.shape} with m={m}", [(T + 1, B, k) for k in extra], dtype,
                      max_bytes)
     shape = (m,)
